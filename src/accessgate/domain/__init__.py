@@ -1,0 +1,1 @@
+"""The domain: the model (innermost ring) and the use cases (one ring out)."""

@@ -1,0 +1,1 @@
+"""The domain model: entities, value objects, state tables and errors; no I/O."""

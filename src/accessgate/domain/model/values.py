@@ -1,0 +1,143 @@
+"""Value objects: validated on construction, immutable, compared by value."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from typing import Self
+
+import msgspec
+
+from accessgate.domain.model.errors import ValidationError
+
+_EMAIL_RE = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MAX_TELEGRAM_ID = 2**63 - 1
+
+
+def normalize_email(raw: str) -> str:
+    """Return the canonical form of an email address or raise ValidationError.
+
+    Surrounding space is dropped and the whole address is lower-cased, so that
+    one buyer is one address whatever they typed.
+    """
+    value = raw.strip().lower()
+    if len(value) > 254 or not _EMAIL_RE.match(value):
+        raise ValidationError("Invalid email address", field="email")
+    return value
+
+
+class Email(msgspec.Struct, frozen=True):
+    """A validated, normalised email address."""
+
+    value: str
+
+    @classmethod
+    def parse(cls, raw: str) -> Self:
+        """Validate and normalise ``raw``."""
+        return cls(normalize_email(raw))
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Money(msgspec.Struct, frozen=True, kw_only=True):
+    """An amount in integer minor units with an ISO 4217 currency code."""
+
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
+            raise ValidationError("Amount must be a non-negative integer of minor units")
+        if not _CURRENCY_RE.match(self.currency):
+            raise ValidationError("Currency must be a three-letter ISO 4217 code")
+
+    @classmethod
+    def of(cls, amount: int, currency: str) -> Self:
+        """Build Money, upper-casing the currency code (providers send ``usd``)."""
+        return cls(amount=amount, currency=currency.upper())
+
+
+class Mode(StrEnum):
+    """How an order is paid: once, or as a subscription."""
+
+    ONE_TIME = "one_time"
+    SUBSCRIPTION = "subscription"
+
+
+class PlanCode(StrEnum):
+    """The plans of seed 002."""
+
+    ONE_TIME_BASIC = "one_time_basic"
+    SUB_MONTHLY = "sub_monthly"
+
+
+class Locale(StrEnum):
+    """The languages of emails and pages."""
+
+    RU = "ru"
+    EN = "en"
+
+    @classmethod
+    def parse(cls, raw: str | None, default: Locale) -> Locale:
+        """Return the locale named by ``raw`` (``None`` or empty gives ``default``)."""
+        if raw is None or raw == "":
+            return default
+        try:
+            return cls(raw.strip().lower())
+        except ValueError:
+            raise ValidationError("Unknown locale; use ru or en", field="locale") from None
+
+
+class Plan(msgspec.Struct, frozen=True, kw_only=True):
+    """A plan that can be bought: its mode, list price and paid period.
+
+    ``period_days`` is ``None`` for a one-time purchase (access without end).
+    """
+
+    code: PlanCode
+    mode: Mode
+    price: Money
+    period_days: int | None = None
+
+    @property
+    def period(self) -> timedelta | None:
+        """The paid period of a subscription, ``None`` for a one-time plan."""
+        return None if self.period_days is None else timedelta(days=self.period_days)
+
+
+class PlanCatalog(msgspec.Struct, frozen=True):
+    """The plans on sale, looked up by code."""
+
+    plans: tuple[Plan, ...]
+
+    def get(self, code: str) -> Plan:
+        """Return the plan named ``code`` or raise ValidationError."""
+        for plan in self.plans:
+            if plan.code == code:
+                return plan
+        raise ValidationError("Unknown plan", field="plan")
+
+    def for_checkout(self, mode: str, code: str) -> Plan:
+        """Return the plan for a checkout request, checking that mode and plan agree."""
+        try:
+            wanted = Mode(mode)
+        except ValueError:
+            raise ValidationError("Unknown mode", field="mode") from None
+        plan = self.get(code)
+        if plan.mode is not wanted:
+            raise ValidationError(f"Plan {plan.code} is sold in mode {plan.mode}", field="mode")
+        return plan
+
+
+def telegram_user_id(raw: int) -> int:
+    """Validate a Telegram user id: a positive 64-bit integer."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= MAX_TELEGRAM_ID:
+        raise ValidationError(
+            "telegram_user_id must be a positive integer", field="telegram_user_id"
+        )
+    return raw

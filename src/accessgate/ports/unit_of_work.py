@@ -1,0 +1,234 @@
+"""The UnitOfWork port and its repositories.
+
+Transaction semantics, which every adapter honours (a contract test suite runs
+against each):
+
+* A unit of work is an async context manager. Leaving it without ``commit()``
+  rolls back; nothing written inside is visible to other units of work before
+  the commit.
+* ``for_update=True`` locks the row read until the unit of work ends, so two
+  concurrent units of work that load the same row for update are serialised.
+* Uniqueness is enforced by the storage, never by process memory: ``add``
+  methods that can meet a duplicate return ``False`` instead of raising.
+* A lost connection or any driver failure raises ``StorageError``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from accessgate.domain.model.access import Access
+from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
+from accessgate.domain.model.order import Order
+from accessgate.domain.model.outbox import OutboxMessage, OutboxStatus
+from accessgate.domain.model.payment_event import PaymentEventRecord
+
+
+class OrderRepository(Protocol):
+    """Orders, unique by id and by provider session id."""
+
+    async def add(self, order: Order) -> None:
+        """Store a new order."""
+        ...
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        """The order with this id, or ``None``."""
+        ...
+
+    async def get_by_session_id(self, session_id: str, *, for_update: bool = False) -> Order | None:
+        """The order of a provider checkout session, or ``None``."""
+        ...
+
+    async def get_by_subscription_id(
+        self, subscription_id: str, *, for_update: bool = False
+    ) -> Order | None:
+        """The order of a provider subscription, or ``None``."""
+        ...
+
+    async def get_by_payment_id(self, payment_id: str, *, for_update: bool = False) -> Order | None:
+        """The order of a provider payment (charge, payment intent), or ``None``."""
+        ...
+
+    async def list_by_email(self, email: str) -> list[Order]:
+        """The orders of a normalised email, newest first."""
+        ...
+
+    async def update(self, order: Order) -> None:
+        """Store the new state of an existing order."""
+        ...
+
+
+class AccessRepository(Protocol):
+    """The access of each order (one per order)."""
+
+    async def add(self, access: Access) -> None:
+        """Store the access of a new order."""
+        ...
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Access | None:
+        """The access of an order, or ``None``."""
+        ...
+
+    async def list_by_telegram_user(self, telegram_user_id: int) -> list[Access]:
+        """Every access bound to a Telegram account, most recently changed first."""
+        ...
+
+    async def update(self, access: Access) -> None:
+        """Store the new state of an existing access."""
+        ...
+
+
+class TokenRepository(Protocol):
+    """Activation tokens, unique by hash."""
+
+    async def add(self, token: ActivationToken) -> None:
+        """Store a new token."""
+        ...
+
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> ActivationToken | None:
+        """The token with this hash, or ``None``."""
+        ...
+
+    async def get_current(self, order_id: str) -> ActivationToken | None:
+        """The order's token that is not revoked, or ``None``."""
+        ...
+
+    async def update(self, token: ActivationToken) -> None:
+        """Store the new state of an existing token."""
+        ...
+
+
+class OtpRepository(Protocol):
+    """Restore challenges: at most one per email."""
+
+    async def get(self, email: str, *, for_update: bool = False) -> OtpChallenge | None:
+        """The challenge of an email, or ``None``."""
+        ...
+
+    async def replace(self, challenge: OtpChallenge) -> None:
+        """Store a challenge, replacing the email's previous one."""
+        ...
+
+    async def get_by_id(self, challenge_id: str) -> OtpChallenge | None:
+        """The challenge with this id, or ``None`` (it was replaced)."""
+        ...
+
+    async def update(self, challenge: OtpChallenge) -> None:
+        """Store the new state of an existing challenge."""
+        ...
+
+
+class PaymentEventRepository(Protocol):
+    """The record of applied provider events, unique by (provider, event id)."""
+
+    async def add(self, record: PaymentEventRecord) -> bool:
+        """Record an event; ``False`` if it was recorded before (a duplicate)."""
+        ...
+
+    async def get(self, provider: str, event_id: str) -> PaymentEventRecord | None:
+        """The record of an event, or ``None``."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Outbox messages, unique by dedupe key."""
+
+    async def add(self, message: OutboxMessage) -> bool:
+        """Store a message; ``False`` if one with its dedupe key exists."""
+        ...
+
+    async def get(self, message_id: str) -> OutboxMessage | None:
+        """The message with this id, or ``None``."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> list[OutboxMessage]:
+        """Claim up to ``limit`` pending messages due at ``now`` and not leased.
+
+        Claimed messages get ``locked_until = lease_until`` so that no other
+        worker claims them until the lease runs out; several workers may claim
+        at once without ever claiming the same message.
+        """
+        ...
+
+    async def list(
+        self, status: OutboxStatus | None = None, limit: int = 100
+    ) -> list[OutboxMessage]:
+        """Messages, oldest first, optionally of one status."""
+        ...
+
+    async def update(self, message: OutboxMessage) -> None:
+        """Store the new state of an existing message."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository."""
+
+    @property
+    def orders(self) -> OrderRepository:
+        """Orders."""
+        ...
+
+    @property
+    def accesses(self) -> AccessRepository:
+        """Accesses."""
+        ...
+
+    @property
+    def tokens(self) -> TokenRepository:
+        """Activation tokens."""
+        ...
+
+    @property
+    def otps(self) -> OtpRepository:
+        """Restore challenges."""
+        ...
+
+    @property
+    def payment_events(self) -> PaymentEventRepository:
+        """Applied provider events."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Outbox messages."""
+        ...
+
+    async def __aenter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed, and release the connection."""
+        ...
+
+    async def commit(self) -> None:
+        """Make every write of this unit of work durable and visible."""
+        ...
+
+    async def rollback(self) -> None:
+        """Discard every write since the last commit."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes units of work over one storage."""
+
+    def __call__(self) -> UnitOfWork:
+        """A new, not yet entered unit of work."""
+        ...
+
+    async def check(self) -> None:
+        """Raise ``StorageError`` unless the storage answers (health checks)."""
+        ...
