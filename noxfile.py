@@ -1,0 +1,43 @@
+"""Developer tasks, one session per tool. ``nox`` runs them all; ``nox -s tests`` one.
+
+The default sessions are the test run of CI. ``bench`` is never part of it.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "architecture", "tests"]
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (unit, contract, integration, end-to-end)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Type-check the package with mypy --strict."""
+    session.install("-e", ".[test]", "mypy>=1.13")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def architecture(session: nox.Session) -> None:
+    """Enforce the hexagon's dependency rule with import-linter."""
+    session.install("-e", ".", "import-linter>=2.1")
+    session.run("lint-imports")

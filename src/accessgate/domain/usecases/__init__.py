@@ -1,0 +1,1 @@
+"""Use cases: one module each, ports in the constructor, one ``execute``."""

@@ -1,0 +1,112 @@
+"""ApplySubscriptionEvent: the life of a paid order after its first payment."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from accessgate.domain.model.access import Access
+from accessgate.domain.model.errors import PaymentNotFound
+from accessgate.domain.model.order import Order
+from accessgate.domain.model.payment_event import (
+    FULFILLING_KINDS,
+    EventOutcome,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentEventRecord,
+)
+from accessgate.domain.model.status import FulfillmentStatus, PaymentStatus
+from accessgate.domain.usecases._lookup import order_of_event
+from accessgate.ports.clock import Clock
+from accessgate.ports.unit_of_work import UnitOfWorkFactory
+
+K = PaymentEventKind
+
+
+class ApplySubscriptionEvent:
+    """Apply a renewal, failed payment, cancellation, expiry, refund or dispute.
+
+    Rules:
+        * Idempotent like FulfillPayment: each (provider, event id) applies once.
+        * Renewed: access extends to the new period end (``valid_until`` only
+          grows) and a failed payment status recovers to paid.
+        * Renewal payment failed: the order is past due (payment ``failed``);
+          access is kept until the period end plus ``grace``.
+        * Updated: ``cancel_at_period_end`` is recorded; access runs to the period end.
+        * Expired (subscription deleted): access expires now.
+        * Refunded: payment ``refunded`` and access revoked now; disputed: revoked now.
+          Revocation is final, whenever it arrives.
+        * An event older than the newest one applied to the access changes
+          nothing but what only grows (the period end) and is reported STALE.
+        * A checkout's asynchronous payment failed: payment and fulfilment ``failed``.
+    """
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, grace: timedelta) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._grace = grace
+
+    async def execute(self, event: PaymentEvent) -> EventOutcome:
+        """Apply ``event``; raises PaymentNotFound for an unknown order."""
+        if event.kind in FULFILLING_KINDS:
+            raise ValueError("completion events go to FulfillPayment")
+        now = self._clock.now()
+        async with self._uow() as uow:
+            order = await order_of_event(uow, event)
+            access = await uow.accesses.get(order.id, for_update=True)
+            if access is None:
+                raise PaymentNotFound("The order has no access record")
+            stale = access.is_stale(event.occurred_at)
+            new_order, new_access = self._apply(order, access, event, stale, now)
+            outcome = EventOutcome.STALE if stale else EventOutcome.APPLIED
+            recorded = await uow.payment_events.add(
+                PaymentEventRecord(
+                    provider=event.provider,
+                    event_id=event.event_id,
+                    kind=event.kind,
+                    order_id=order.id,
+                    occurred_at=event.occurred_at,
+                    received_at=now,
+                    outcome=outcome,
+                )
+            )
+            if not recorded:
+                return EventOutcome.DUPLICATE
+            new_order = new_order.with_provider_refs(
+                now,
+                customer_id=event.customer_id,
+                subscription_id=event.subscription_id,
+                payment_id=event.payment_id,
+            )
+            await uow.orders.update(new_order)
+            if new_access != access:
+                await uow.accesses.update(new_access)
+            await uow.commit()
+        return outcome
+
+    def _apply(
+        self, order: Order, access: Access, event: PaymentEvent, stale: bool, now: datetime
+    ) -> tuple[Order, Access]:
+        at = event.occurred_at
+        kind = event.kind
+        if kind is K.REFUNDED:
+            return order.with_payment_status(PaymentStatus.REFUNDED, now), access.revoke(at, now)
+        if kind is K.DISPUTED:
+            return order, access.revoke(at, now)
+        if kind is K.SUBSCRIPTION_RENEWED and event.period_end is not None:
+            if not stale and order.payment_status is PaymentStatus.FAILED:
+                order = order.with_payment_status(PaymentStatus.PAID, now)
+            return order, access.renew(event.period_end, at, now)
+        if stale:
+            return order, access
+        if kind is K.SUBSCRIPTION_PAYMENT_FAILED:
+            if order.payment_status is PaymentStatus.PAID:
+                order = order.with_payment_status(PaymentStatus.FAILED, now)
+            return order, access.mark_past_due(self._grace, at, now)
+        if kind is K.SUBSCRIPTION_UPDATED and event.cancel_at_period_end is not None:
+            return order, access.set_cancel_at_period_end(event.cancel_at_period_end, at, now)
+        if kind is K.SUBSCRIPTION_EXPIRED:
+            return order, access.expire(at, now)
+        if kind is K.PAYMENT_FAILED and order.payment_status is PaymentStatus.UNPAID:
+            failed = order.with_payment_status(PaymentStatus.FAILED, now)
+            return failed.with_fulfillment_status(FulfillmentStatus.FAILED, now), access
+        return order, access

@@ -1,0 +1,214 @@
+"""DeliverOutbox: send due outbox messages through the Mailer and tracking sinks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import msgspec
+
+from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
+from accessgate.domain.model.errors import DeliveryFailed
+from accessgate.domain.model.links import LinkBuilder
+from accessgate.domain.model.outbox import (
+    Channel,
+    EmailTemplate,
+    OutboxMessage,
+    OutboxStatus,
+    RetryPolicy,
+)
+from accessgate.domain.model.values import Locale
+from accessgate.ports.clock import Clock
+from accessgate.ports.mailer import EmailMessage, Mailer
+from accessgate.ports.tokens import TokenFactory
+from accessgate.ports.tracking import TrackingEvent, TrackingSink
+from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+class DeliveryReport(msgspec.Struct, kw_only=True):
+    """What one batch did."""
+
+    claimed: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    discarded: int = 0
+
+
+class _Skip(Exception):
+    """A message with nothing left to send."""
+
+
+class DeliverOutbox:
+    """Deliver one batch of due messages.
+
+    Rules:
+        * Messages are claimed with a lease in their own transaction, so several
+          workers never claim the same message; a worker that dies leaves its
+          claims to be taken again when the lease runs out.
+        * Each message is sent outside any transaction; the result is then
+          recorded: delivered (never sent again), retried later with exponential
+          backoff and jitter, or ``failed`` after the attempt cap or a permanent error.
+        * Emails carry their secret only in flight: the link or code is derived
+          from the current token or challenge when the email is sent. An email
+          whose code was replaced or used is discarded.
+        * Tracking events go to their channel's sink in one batch per channel.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        tokens: TokenFactory,
+        codec: TokenCodec,
+        links: LinkBuilder,
+        mailer: Mailer,
+        sinks: Mapping[Channel, TrackingSink],
+        retry: RetryPolicy,
+        credentials: CredentialPolicy,
+        lease: timedelta = timedelta(minutes=2),
+        default_locale: Locale = Locale.EN,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._tokens = tokens
+        self._codec = codec
+        self._links = links
+        self._mailer = mailer
+        self._sinks = sinks
+        self._retry = retry
+        self._credentials = credentials
+        self._lease = lease
+        self._default_locale = default_locale
+
+    async def execute(self, limit: int = 100) -> DeliveryReport:
+        """Claim up to ``limit`` due messages and deliver them."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await uow.outbox.claim_due(now, limit, now + self._lease)
+            await uow.commit()
+        report = DeliveryReport(claimed=len(claimed))
+        if not claimed:
+            return report
+        results: dict[str, DeliveryFailed | _Skip | None] = {}
+        emails = [m for m in claimed if m.channel is Channel.EMAIL]
+        if emails:
+            results |= await self._send_emails(emails)
+        by_channel: dict[Channel, list[OutboxMessage]] = defaultdict(list)
+        for message in claimed:
+            if message.channel is not Channel.EMAIL:
+                by_channel[message.channel].append(message)
+        for channel, messages in by_channel.items():
+            results |= await self._send_tracking(channel, messages)
+        await self._record(claimed, results, report)
+        return report
+
+    async def _send_emails(
+        self, messages: list[OutboxMessage]
+    ) -> dict[str, DeliveryFailed | _Skip | None]:
+        results: dict[str, DeliveryFailed | _Skip | None] = {}
+        rendered: list[tuple[OutboxMessage, EmailMessage]] = []
+        async with self._uow() as uow:
+            for message in messages:
+                try:
+                    rendered.append((message, await self._email_of(uow, message)))
+                except _Skip as skip:
+                    results[message.id] = skip
+
+        async def send(message: OutboxMessage, email: EmailMessage) -> None:
+            try:
+                await self._mailer.send(email)
+                results[message.id] = None
+            except DeliveryFailed as error:
+                results[message.id] = error
+            except Exception as error:
+                results[message.id] = DeliveryFailed(f"{type(error).__name__}", retryable=True)
+
+        await asyncio.gather(*(send(m, e) for m, e in rendered))
+        return results
+
+    async def _email_of(self, uow: UnitOfWork, message: OutboxMessage) -> EmailMessage:
+        payload = message.payload
+        template = EmailTemplate(payload["template"])
+        if template is EmailTemplate.ACCESS:
+            order = await uow.orders.get(payload["order_id"])
+            token = await uow.tokens.get_current(payload["order_id"])
+            if order is None or token is None:
+                raise _Skip("the order has no current activation token")
+            link = self._links.activation_link(self._codec.activation_token(token.seed))
+            context = {"activation_link": link, "plan": order.plan, "order_id": order.id}
+            return EmailMessage(
+                message_id=message.id,
+                to=order.email,
+                template=template,
+                locale=order.locale,
+                context=context,
+            )
+        challenge = await uow.otps.get_by_id(payload["challenge_id"])
+        now = self._clock.now()
+        if challenge is None or challenge.consumed_at is not None or now >= challenge.expires_at:
+            raise _Skip("the code was replaced, used or expired before it could be sent")
+        minutes = int(self._credentials.otp_ttl.total_seconds() // 60)
+        return EmailMessage(
+            message_id=message.id,
+            to=challenge.email,
+            template=template,
+            locale=Locale.parse(payload.get("locale"), self._default_locale),
+            context={"code": self._codec.otp_code(challenge.seed), "ttl_minutes": str(minutes)},
+        )
+
+    async def _send_tracking(
+        self, channel: Channel, messages: list[OutboxMessage]
+    ) -> dict[str, DeliveryFailed | _Skip | None]:
+        sink = self._sinks.get(channel)
+        if sink is None:
+            failure = DeliveryFailed(f"no sink configured for {channel}", retryable=False)
+            return {m.id: failure for m in messages}
+        events = [
+            TrackingEvent(message_id=m.id, channel=channel, payload=m.payload) for m in messages
+        ]
+        try:
+            outcomes = await sink.deliver(events)
+        except Exception as error:
+            outcomes = [DeliveryFailed(type(error).__name__) for _ in events]
+        return {m.id: outcome for m, outcome in zip(messages, outcomes, strict=True)}
+
+    async def _record(
+        self,
+        claimed: list[OutboxMessage],
+        results: Mapping[str, DeliveryFailed | _Skip | None],
+        report: DeliveryReport,
+    ) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            for message in claimed:
+                outcome = results.get(message.id, DeliveryFailed("not attempted"))
+                updated = self._after(message, outcome, now)
+                await uow.outbox.update(updated)
+                if updated.status is OutboxStatus.DELIVERED:
+                    report.delivered += 1
+                elif updated.status is OutboxStatus.DISCARDED:
+                    report.discarded += 1
+                elif updated.status is OutboxStatus.FAILED:
+                    report.failed += 1
+                else:
+                    report.retrying += 1
+            await uow.commit()
+
+    def _after(
+        self, message: OutboxMessage, outcome: DeliveryFailed | _Skip | None, now: datetime
+    ) -> OutboxMessage:
+        if outcome is None:
+            return message.delivered(now)
+        if isinstance(outcome, _Skip):
+            return message.discarded(str(outcome))
+        return message.failed_attempt(
+            outcome.reason,
+            retryable=outcome.retryable,
+            now=now,
+            policy=self._retry,
+            jitter=self._tokens.jitter(),
+        )

@@ -1,0 +1,99 @@
+"""RequestRestore: send a one-time code to the email of a paid order."""
+
+from __future__ import annotations
+
+from accessgate.domain.model.credentials import CredentialPolicy, OtpChallenge, TokenCodec
+from accessgate.domain.model.order import Order
+from accessgate.domain.model.outbox import Channel, EmailTemplate, RetryPolicy
+from accessgate.domain.model.status import AccessStatus, FulfillmentStatus
+from accessgate.domain.model.values import Email
+from accessgate.domain.usecases._outbox import enqueue
+from accessgate.ports.clock import Clock
+from accessgate.ports.tokens import TokenFactory
+from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+async def restorable_order(uow: UnitOfWork, email: str) -> Order | None:
+    """The newest fulfilled order of ``email`` whose access is not revoked."""
+    for order in await uow.orders.list_by_email(email):
+        if order.fulfillment_status is not FulfillmentStatus.FULFILLED:
+            continue
+        access = await uow.accesses.get(order.id)
+        if access is not None and access.status is not AccessStatus.REVOKED:
+            return order
+    return None
+
+
+class RequestRestore:
+    """Start a restore: a six-digit code by email.
+
+    Rules:
+        * The answer is the same for known and unknown emails (the caller
+          returns one fixed body), and the work is similar: an unknown email
+          still costs one keyed hash.
+        * A code is sent only for an email with a fulfilled, unrevoked order.
+        * A new code replaces the email's previous one; within the cooldown
+          after the last code, a request does nothing.
+        * The code is never stored: the challenge keeps its keyed hash and the
+          seed the email is rendered from; the email goes through the outbox.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        tokens: TokenFactory,
+        codec: TokenCodec,
+        credentials: CredentialPolicy,
+        retry: RetryPolicy,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._tokens = tokens
+        self._codec = codec
+        self._credentials = credentials
+        self._retry = retry
+
+    async def execute(self, raw_email: str) -> None:
+        """Send a code if the rules allow; raises only ValidationError for a bad email."""
+        email = Email.parse(raw_email).value
+        now = self._clock.now()
+        async with self._uow() as uow:
+            previous = await uow.otps.get(email, for_update=True)
+            if (
+                previous is not None
+                and previous.consumed_at is None
+                and now - previous.created_at < self._credentials.otp_cooldown
+            ):
+                return
+            order = await restorable_order(uow, email)
+            seed = self._tokens.new_seed()
+            code_hash = self._codec.hash_otp(email, self._codec.otp_code(seed))
+            if order is None:
+                return
+            challenge = OtpChallenge(
+                id=self._tokens.new_id("otp"),
+                email=email,
+                code_hash=code_hash,
+                seed=seed,
+                created_at=now,
+                expires_at=now + self._credentials.otp_ttl,
+                attempts_left=self._credentials.otp_max_attempts,
+            )
+            await uow.otps.replace(challenge)
+            await enqueue(
+                uow,
+                channel=Channel.EMAIL,
+                dedupe_key=f"email:restore:{challenge.id}",
+                payload={
+                    "template": EmailTemplate.RESTORE_CODE,
+                    "challenge_id": challenge.id,
+                    "email": email,
+                    "locale": order.locale,
+                },
+                now=now,
+                tokens=self._tokens,
+                retry=self._retry,
+            )
+            await uow.commit()

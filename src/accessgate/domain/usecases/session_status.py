@@ -1,0 +1,89 @@
+"""GetSessionStatus: where a checkout stands, for the buyer's success page."""
+
+from __future__ import annotations
+
+import msgspec
+
+from accessgate.domain.model.credentials import TokenCodec
+from accessgate.domain.model.errors import DomainError, PaymentNotFound
+from accessgate.domain.model.links import LinkBuilder
+from accessgate.domain.model.status import AccessStatus, FulfillmentStatus, PaymentStatus
+from accessgate.domain.usecases.fulfill_payment import FulfillPayment
+from accessgate.ports.clock import Clock
+from accessgate.ports.payment_gateway import PaymentGateway
+from accessgate.ports.unit_of_work import UnitOfWorkFactory
+
+LINK_STATES = frozenset({AccessStatus.TOKEN_ISSUED, AccessStatus.ACTIVE})
+
+
+class SessionStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """The seed 002 answer of ``GET /api/payment/session-status``."""
+
+    payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
+    access_status: AccessStatus
+    activation_link: str | None = None
+
+
+class GetSessionStatus:
+    """Report a checkout session's payment, fulfilment and access.
+
+    Rules:
+        * An unknown session is PAYMENT_NOT_FOUND.
+        * Dual fulfilment: while the order is unpaid, the provider is asked how
+          the session stands and a paid session is fulfilled through the same
+          idempotent FulfillPayment, so a buyer back before the webhook still
+          gets the link. A provider failure here only means "still pending".
+        * ``activation_link`` is present while the order's current token exists
+          and access is ``token_issued`` or ``active``.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        gateway: PaymentGateway,
+        fulfill: FulfillPayment,
+        clock: Clock,
+        codec: TokenCodec,
+        links: LinkBuilder,
+    ) -> None:
+        self._uow = uow
+        self._gateway = gateway
+        self._fulfill = fulfill
+        self._clock = clock
+        self._codec = codec
+        self._links = links
+
+    async def execute(self, session_id: str) -> SessionStatus:
+        """The status of ``session_id``."""
+        status = await self._read(session_id)
+        if status.payment_status is PaymentStatus.UNPAID:
+            try:
+                event = await self._gateway.fetch_checkout(session_id)
+                if event is not None:
+                    await self._fulfill.execute(event)
+                    status = await self._read(session_id)
+            except DomainError:
+                pass  # the webhook will settle it; the buyer sees "pending"
+        return status
+
+    async def _read(self, session_id: str) -> SessionStatus:
+        async with self._uow() as uow:
+            order = await uow.orders.get_by_session_id(session_id)
+            if order is None or order.provider != self._gateway.name:
+                raise PaymentNotFound()
+            access = await uow.accesses.get(order.id)
+            token = await uow.tokens.get_current(order.id)
+        access_status = (
+            access.effective_status(self._clock.now()) if access else AccessStatus.PENDING
+        )
+        link = None
+        if token is not None and access_status in LINK_STATES:
+            link = self._links.activation_link(self._codec.activation_token(token.seed))
+        return SessionStatus(
+            payment_status=order.payment_status,
+            fulfillment_status=order.fulfillment_status,
+            access_status=access_status,
+            activation_link=link,
+        )

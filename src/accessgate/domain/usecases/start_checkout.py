@@ -1,0 +1,120 @@
+"""StartCheckout: open a provider checkout for a new order."""
+
+from __future__ import annotations
+
+import msgspec
+
+from accessgate.domain.model.access import Access
+from accessgate.domain.model.errors import ValidationError
+from accessgate.domain.model.order import Order
+from accessgate.domain.model.status import AccessStatus
+from accessgate.domain.model.values import Email, Locale, Money, PlanCatalog
+from accessgate.ports.clock import Clock
+from accessgate.ports.payment_gateway import CheckoutRequest, PaymentGateway
+from accessgate.ports.tokens import TokenFactory
+from accessgate.ports.unit_of_work import UnitOfWorkFactory
+
+MAX_FIELD = 512
+
+
+class StartCheckoutCommand(msgspec.Struct, frozen=True, kw_only=True):
+    """A buyer's request to pay (seed 002 fields plus what Meta needs later)."""
+
+    mode: str
+    plan: str
+    email: str
+    clickid: str | None = None
+    locale: str | None = None
+    telegram_chat_id: str | None = None
+    fbclid: str | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+
+class CheckoutStarted(msgspec.Struct, frozen=True, kw_only=True):
+    """Where to send the buyer."""
+
+    checkout_url: str
+    session_id: str
+    order_id: str
+
+
+class StartCheckout:
+    """Open a checkout and record the order.
+
+    Rules:
+        * mode and plan must agree; the email is validated and normalised; an
+          unknown locale is a validation error, no locale is the default one.
+        * The provider is called before anything is stored, so a provider
+          failure leaves no half-made order behind.
+        * The order records the amount and currency the provider will charge,
+          and starts ``unpaid``/``pending`` with access ``pending``.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        gateway: PaymentGateway,
+        catalog: PlanCatalog,
+        clock: Clock,
+        tokens: TokenFactory,
+        default_locale: Locale = Locale.EN,
+    ) -> None:
+        self._uow = uow
+        self._gateway = gateway
+        self._catalog = catalog
+        self._clock = clock
+        self._tokens = tokens
+        self._default_locale = default_locale
+
+    async def execute(self, command: StartCheckoutCommand) -> CheckoutStarted:
+        """Open the checkout; raises ValidationError, ServiceUnavailable, ProviderRejected."""
+        plan = self._catalog.for_checkout(command.mode, command.plan)
+        email = Email.parse(command.email).value
+        locale = Locale.parse(command.locale, self._default_locale)
+        for name in ("clickid", "telegram_chat_id", "fbclid", "client_ip", "user_agent"):
+            value = getattr(command, name)
+            if value is not None and len(value) > MAX_FIELD:
+                raise ValidationError(f"{name} is too long", field=name)
+        order_id = self._tokens.new_id("ord")
+        session = await self._gateway.create_checkout(
+            CheckoutRequest(
+                order_id=order_id,
+                plan=plan,
+                email=email,
+                locale=locale,
+                clickid=command.clickid or None,
+                telegram_chat_id=command.telegram_chat_id or None,
+            )
+        )
+        now = self._clock.now()
+        order = Order(
+            id=order_id,
+            mode=plan.mode,
+            plan=plan.code,
+            email=email,
+            locale=locale,
+            provider=self._gateway.name,
+            provider_session_id=session.session_id,
+            amount=Money.of(session.amount, session.currency),
+            created_at=now,
+            updated_at=now,
+            clickid=command.clickid or None,
+            telegram_chat_id=command.telegram_chat_id or None,
+            provider_customer_id=session.customer_id,
+            fbclid=command.fbclid or None,
+            client_ip=command.client_ip or None,
+            user_agent=command.user_agent or None,
+        )
+        async with self._uow() as uow:
+            await uow.orders.add(order)
+            await uow.accesses.add(
+                Access(
+                    order_id=order_id, status=AccessStatus.PENDING, changed_at=now, updated_at=now
+                )
+            )
+            await uow.commit()
+        return CheckoutStarted(
+            checkout_url=session.checkout_url, session_id=session.session_id, order_id=order_id
+        )

@@ -1,0 +1,1 @@
+"""Entry points: HTTP (Litestar), bot (aiogram) and the command line."""
