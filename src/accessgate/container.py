@@ -1,0 +1,272 @@
+"""The composition root: settings -> adapters -> use cases.
+
+Only this module knows which adapter serves which port. :class:`Core` holds
+the use cases over injected adapters; :func:`create_container` wires the
+adapters the settings name, :func:`create_memory_container` wires everything
+in memory (embedding, tests). Adapters with optional dependencies are imported
+only when chosen. Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from accessgate.adapters.memory.clock import SettableClock
+from accessgate.adapters.memory.mailer import RecordingMailer
+from accessgate.adapters.memory.payment_gateway import MemoryPaymentGateway
+from accessgate.adapters.memory.tokens import DeterministicTokenFactory
+from accessgate.adapters.memory.tracking import RecordingTrackingSink
+from accessgate.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
+from accessgate.adapters.system import SecureTokenFactory, SystemClock
+from accessgate.config import Settings
+from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
+from accessgate.domain.model.links import LinkBuilder
+from accessgate.domain.model.outbox import Channel, RetryPolicy
+from accessgate.domain.model.values import Locale, Mode, Money, Plan, PlanCatalog, PlanCode
+from accessgate.domain.usecases.access_status import GetAccessStatus
+from accessgate.domain.usecases.activate_access import ActivateAccess
+from accessgate.domain.usecases.apply_subscription_event import ApplySubscriptionEvent
+from accessgate.domain.usecases.confirm_restore import ConfirmRestore
+from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
+from accessgate.domain.usecases.fulfill_payment import FulfillPayment
+from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
+from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
+from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent
+from accessgate.domain.usecases.request_restore import RequestRestore
+from accessgate.domain.usecases.session_status import GetSessionStatus
+from accessgate.domain.usecases.start_checkout import StartCheckout
+from accessgate.ports.clock import Clock
+from accessgate.ports.mailer import Mailer
+from accessgate.ports.payment_gateway import PaymentGateway
+from accessgate.ports.tokens import TokenFactory
+from accessgate.ports.tracking import TrackingSink
+from accessgate.ports.unit_of_work import UnitOfWorkFactory
+
+
+def plan_catalog(settings: Settings) -> PlanCatalog:
+    """The plans on sale with their list prices."""
+    currency = settings.plan_currency.upper()
+    return PlanCatalog(
+        (
+            Plan(
+                code=PlanCode.ONE_TIME_BASIC,
+                mode=Mode.ONE_TIME,
+                price=Money(amount=settings.plan_one_time_basic_amount, currency=currency),
+            ),
+            Plan(
+                code=PlanCode.SUB_MONTHLY,
+                mode=Mode.SUBSCRIPTION,
+                price=Money(amount=settings.plan_sub_monthly_amount, currency=currency),
+                period_days=settings.plan_sub_monthly_days,
+            ),
+        )
+    )
+
+
+def link_builder(settings: Settings) -> LinkBuilder:
+    """Links to the bot (or the activation page) and to the service."""
+    return LinkBuilder(
+        public_base_url=settings.app_public_base_url, bot_username=settings.telegram_bot_username
+    )
+
+
+def credential_policy(settings: Settings) -> CredentialPolicy:
+    """Token and code lifetimes and limits."""
+    return CredentialPolicy(
+        activation_token_ttl=timedelta(days=settings.activation_token_ttl_days),
+        otp_ttl=timedelta(minutes=settings.otp_ttl_minutes),
+        otp_max_attempts=settings.otp_max_attempts,
+        otp_cooldown=timedelta(seconds=settings.otp_cooldown_seconds),
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """Outbox retry policy."""
+    return RetryPolicy(max_attempts=settings.outbox_max_attempts)
+
+
+def enabled_channels(settings: Settings) -> frozenset[Channel]:
+    """The outbox channels that have somewhere to go."""
+    channels = {Channel.EMAIL}
+    if settings.mobislon_enabled:
+        channels.add(Channel.MOBISLON)
+    if settings.meta_enabled:
+        channels.add(Channel.META)
+    return frozenset(channels)
+
+
+def token_codec(settings: Settings) -> TokenCodec:
+    """The codec keyed with ``SECRET_KEY``."""
+    return TokenCodec(settings.secret_key.encode())
+
+
+class Core(containers.DeclarativeContainer):
+    """The use cases, over adapters injected by the container factories below."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    uow: providers.Dependency[UnitOfWorkFactory] = providers.Dependency()
+    gateway: providers.Dependency[PaymentGateway] = providers.Dependency()
+    mailer: providers.Dependency[Mailer] = providers.Dependency()
+    sinks: providers.Dependency[Mapping[Channel, TrackingSink]] = providers.Dependency()
+    clock: providers.Dependency[Clock] = providers.Dependency()
+    tokens: providers.Dependency[TokenFactory] = providers.Dependency()
+
+    codec = providers.Singleton(token_codec, settings)
+    catalog = providers.Singleton(plan_catalog, settings)
+    links = providers.Singleton(link_builder, settings)
+    credentials = providers.Singleton(credential_policy, settings)
+    retry = providers.Singleton(retry_policy, settings)
+    channels = providers.Singleton(enabled_channels, settings)
+    default_locale = providers.Callable(lambda s: Locale(s.default_locale), settings)
+    grace = providers.Callable(lambda s: timedelta(days=s.subscription_grace_days), settings)
+
+    start_checkout = providers.Singleton(
+        StartCheckout,
+        uow=uow,
+        gateway=gateway,
+        catalog=catalog,
+        clock=clock,
+        tokens=tokens,
+        default_locale=default_locale,
+    )
+    fulfill_payment = providers.Singleton(
+        FulfillPayment,
+        uow=uow,
+        clock=clock,
+        tokens=tokens,
+        codec=codec,
+        catalog=catalog,
+        credentials=credentials,
+        retry=retry,
+        channels=channels,
+    )
+    apply_subscription_event = providers.Singleton(
+        ApplySubscriptionEvent, uow=uow, clock=clock, grace=grace
+    )
+    handle_payment_events = providers.Singleton(
+        HandlePaymentEvents, fulfill=fulfill_payment, apply=apply_subscription_event
+    )
+    session_status = providers.Singleton(
+        GetSessionStatus,
+        uow=uow,
+        gateway=gateway,
+        fulfill=fulfill_payment,
+        clock=clock,
+        codec=codec,
+        links=links,
+    )
+    activate_access = providers.Singleton(ActivateAccess, uow=uow, clock=clock, codec=codec)
+    access_status = providers.Singleton(GetAccessStatus, uow=uow, clock=clock)
+    request_restore = providers.Singleton(
+        RequestRestore,
+        uow=uow,
+        clock=clock,
+        tokens=tokens,
+        codec=codec,
+        credentials=credentials,
+        retry=retry,
+    )
+    confirm_restore = providers.Singleton(
+        ConfirmRestore,
+        uow=uow,
+        clock=clock,
+        tokens=tokens,
+        codec=codec,
+        credentials=credentials,
+        links=links,
+    )
+    relay_tracking_event = providers.Singleton(
+        RelayTrackingEvent, uow=uow, clock=clock, tokens=tokens, retry=retry, channels=channels
+    )
+    open_customer_portal = providers.Singleton(
+        OpenCustomerPortal, uow=uow, gateway=gateway, links=links
+    )
+    deliver_outbox = providers.Singleton(
+        DeliverOutbox,
+        uow=uow,
+        clock=clock,
+        tokens=tokens,
+        codec=codec,
+        links=links,
+        mailer=mailer,
+        sinks=sinks,
+        retry=retry,
+        credentials=credentials,
+        default_locale=default_locale,
+    )
+
+
+def create_memory_container(
+    settings: Settings | None = None,
+    *,
+    clock: Any = None,
+    tokens: Any = None,
+    gateway: Any = None,
+) -> Core:
+    """A container wired entirely with memory adapters (embedding and tests).
+
+    The adapters are reachable for inspection: ``container.uow().store``,
+    ``container.mailer().sent``, ``container.sinks()[Channel.MOBISLON].delivered``.
+    """
+    settings = settings or Settings(accessgate_env="test")
+    clock = clock or SettableClock()
+    if gateway is None:
+        gateway = MemoryPaymentGateway(secret=b"memory-webhook-secret", clock=clock)
+    sinks: dict[Channel, TrackingSink] = {
+        Channel.MOBISLON: RecordingTrackingSink(),
+        Channel.META: RecordingTrackingSink(),
+    }
+    return Core(
+        settings=providers.Object(settings),
+        uow=providers.Object(MemoryUnitOfWorkFactory()),
+        gateway=providers.Object(gateway),
+        mailer=providers.Object(RecordingMailer()),
+        sinks=providers.Object(sinks),
+        clock=providers.Object(clock),
+        tokens=providers.Object(tokens or DeterministicTokenFactory()),
+    )
+
+
+def create_container(settings: Settings) -> Core:
+    """The production container: the adapters the settings name."""
+    clock = SystemClock()
+    return Core(
+        settings=providers.Object(settings),
+        uow=providers.Singleton(build_storage, settings),
+        gateway=providers.Singleton(build_gateway, settings, clock),
+        mailer=providers.Singleton(build_mailer, settings),
+        sinks=providers.Singleton(build_sinks, settings, clock),
+        clock=providers.Object(clock),
+        tokens=providers.Object(SecureTokenFactory()),
+    )
+
+
+def build_storage(settings: Settings) -> Any:
+    """The unit-of-work factory of ``DATABASE_URL`` (``memory://`` keeps nothing)."""
+    if settings.database_url.startswith("memory://"):
+        return MemoryUnitOfWorkFactory()
+    raise NotImplementedError("SQL storage is wired with the sqlalchemy adapter")
+
+
+def build_gateway(settings: Settings, clock: SystemClock) -> Any:
+    """The payment gateway of ``PAYMENT_PROVIDER``."""
+    return MemoryPaymentGateway(
+        secret=settings.sandbox_webhook_secret.encode(),
+        clock=clock,
+        name="sandbox",
+        checkout_base_url=f"{settings.app_public_base_url.rstrip('/')}/sandbox/checkout",
+    )
+
+
+def build_mailer(settings: Settings) -> Any:
+    """The mailer: SMTP when ``SMTP_HOST`` is set, else the console."""
+    return RecordingMailer()
+
+
+def build_sinks(settings: Settings, clock: SystemClock) -> dict[Channel, TrackingSink]:
+    """The tracking sinks that are configured."""
+    return {}
