@@ -1,0 +1,5 @@
+"""MobiSlon (Binom) postback adapter: a TrackingSink over httpx."""
+
+from accessgate.adapters.mobislon.sink import MobislonPostbackSink, PostbackTemplate
+
+__all__ = ["MobislonPostbackSink", "PostbackTemplate"]
