@@ -1,0 +1,1 @@
+"""The console mailer: emails written to the log (zero-configuration quick start)."""
