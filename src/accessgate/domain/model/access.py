@@ -5,8 +5,10 @@ final state independent of the order of delivery:
 
 * ``valid_until`` only ever grows (a renewal is a fact whenever it arrives);
 * revocation (refund, dispute) is final whenever it arrives;
-* every other change applies only if its event is not older than
-  ``changed_at``, the time of the newest event applied so far.
+* billing events (renewal paid, renewal failed) are ordered among themselves
+  by ``billing_at``: only the newest decides past-due and the grace;
+* lifecycle events (cancellation, expiry) apply only if not older than
+  ``changed_at``, the time of the newest lifecycle change applied so far.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Access(msgspec.Struct, frozen=True, kw_only=True):
     valid_until: datetime | None = None
     grace_until: datetime | None = None
     cancel_at_period_end: bool = False
+    billing_at: datetime | None = None
 
     def _to(self, status: AccessStatus, at: datetime) -> Access:
         if status is self.status:
@@ -65,6 +68,7 @@ class Access(msgspec.Struct, frozen=True, kw_only=True):
             issued,
             valid_until=_later(self.valid_until, valid_until),
             changed_at=max(event_at, self.changed_at),
+            billing_at=max(event_at, self.billing_at or event_at),
         )
 
     def activate(self, telegram_user_id: int, now: datetime) -> Access:
@@ -78,28 +82,34 @@ class Access(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(active, telegram_user_id=telegram_user_id)
 
     def is_stale(self, event_at: datetime) -> bool:
-        """Whether an event at ``event_at`` is older than the newest one applied."""
+        """Whether a lifecycle event at ``event_at`` is older than the newest one applied."""
         return event_at < self.changed_at
+
+    def is_stale_billing(self, event_at: datetime) -> bool:
+        """Whether a billing event at ``event_at`` is older than the newest one applied."""
+        return self.billing_at is not None and event_at < self.billing_at
 
     def renew(self, period_end: datetime, event_at: datetime, now: datetime) -> Access:
         """A renewal was paid: extend to ``period_end``; a newer one also clears past-due."""
         extended = msgspec.structs.replace(
             self, valid_until=_later(self.valid_until, period_end), updated_at=now
         )
-        if self.status is AccessStatus.REVOKED or self.is_stale(event_at):
+        if self.status is AccessStatus.REVOKED:
             return extended
-        if self.status is AccessStatus.EXPIRED:
+        if self.status is AccessStatus.EXPIRED and not self.is_stale(event_at):
             again = AccessStatus.ACTIVE if self.telegram_user_id else AccessStatus.TOKEN_ISSUED
-            extended = extended._to(again, now)
-        return msgspec.structs.replace(extended, grace_until=None, changed_at=event_at)
+            extended = msgspec.structs.replace(extended._to(again, now), changed_at=event_at)
+        if self.is_stale_billing(event_at):
+            return extended
+        return msgspec.structs.replace(extended, grace_until=None, billing_at=event_at)
 
     def mark_past_due(self, grace: timedelta, event_at: datetime, now: datetime) -> Access:
         """A renewal payment failed: access is kept until the period end plus ``grace``."""
-        if self.status is AccessStatus.REVOKED or self.is_stale(event_at):
+        if self.status is AccessStatus.REVOKED or self.is_stale_billing(event_at):
             return self
         base = self.valid_until or event_at
         return msgspec.structs.replace(
-            self, grace_until=base + grace, changed_at=event_at, updated_at=now
+            self, grace_until=base + grace, billing_at=event_at, updated_at=now
         )
 
     def set_cancel_at_period_end(self, cancel: bool, event_at: datetime, now: datetime) -> Access:

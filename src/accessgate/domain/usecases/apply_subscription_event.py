@@ -20,6 +20,7 @@ from accessgate.ports.clock import Clock
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 K = PaymentEventKind
+BILLING_KINDS = frozenset({K.SUBSCRIPTION_RENEWED, K.SUBSCRIPTION_PAYMENT_FAILED})
 
 
 class ApplySubscriptionEvent:
@@ -35,8 +36,10 @@ class ApplySubscriptionEvent:
         * Expired (subscription deleted): access expires now.
         * Refunded: payment ``refunded`` and access revoked now; disputed: revoked now.
           Revocation is final, whenever it arrives.
-        * An event older than the newest one applied to the access changes
-          nothing but what only grows (the period end) and is reported STALE.
+        * Billing events (renewed, renewal failed) are ordered among themselves,
+          lifecycle events (updated, expired) among themselves: an event older
+          than the newest of its kind changes nothing but what only grows (the
+          period end) and is reported STALE.
         * A checkout's asynchronous payment failed: payment and fulfilment ``failed``.
     """
 
@@ -55,7 +58,11 @@ class ApplySubscriptionEvent:
             access = await uow.accesses.get(order.id, for_update=True)
             if access is None:
                 raise PaymentNotFound("The order has no access record")
-            stale = access.is_stale(event.occurred_at)
+            stale = (
+                access.is_stale_billing(event.occurred_at)
+                if event.kind in BILLING_KINDS
+                else access.is_stale(event.occurred_at)
+            )
             new_order, new_access = self._apply(order, access, event, stale, now)
             outcome = EventOutcome.STALE if stale else EventOutcome.APPLIED
             recorded = await uow.payment_events.add(
