@@ -254,12 +254,16 @@ def build_storage(settings: Settings) -> Any:
 
 def build_gateway(settings: Settings, clock: SystemClock) -> Any:
     """The payment gateway of ``PAYMENT_PROVIDER``."""
-    return MemoryPaymentGateway(
-        secret=settings.sandbox_webhook_secret.encode(),
-        clock=clock,
-        name="sandbox",
-        checkout_base_url=f"{settings.app_public_base_url.rstrip('/')}/sandbox/checkout",
-    )
+    if settings.payment_provider == "sandbox":
+        from accessgate.adapters.sandbox import SandboxPaymentGateway
+
+        return SandboxPaymentGateway(
+            secret=settings.sandbox_webhook_secret.encode(),
+            clock=clock,
+            public_base_url=settings.app_public_base_url,
+            production=settings.is_production,
+        )
+    raise NotImplementedError(f"PAYMENT_PROVIDER={settings.payment_provider} is not wired yet")
 
 
 def build_mailer(settings: Settings) -> Any:

@@ -1,0 +1,5 @@
+"""The sandbox payment provider: a local checkout page that signs and posts its own webhook."""
+
+from accessgate.adapters.sandbox.gateway import SandboxPaymentGateway
+
+__all__ = ["SandboxPaymentGateway"]
