@@ -1,0 +1,65 @@
+"""What every repository shares: the unit of work's connection and guarded execution."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CursorResult, Executable, Insert, Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from accessgate.adapters.sqlalchemy.errors import guarded
+from accessgate.domain.model.errors import StorageError
+
+if TYPE_CHECKING:
+    from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+
+
+class SqlRepository:
+    """A repository working on its unit of work's connection."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _conn(self) -> AsyncConnection:
+        return self._uow.connection
+
+    async def _execute(self, statement: Executable) -> CursorResult[Any]:
+        async with guarded():
+            return await self._conn.execute(statement)
+
+    async def _one(self, statement: Select[Any], for_update: bool = False) -> RowMapping | None:
+        if for_update:
+            statement = statement.with_for_update()
+        async with guarded():
+            result = await self._conn.execute(statement.limit(1))
+            row: RowMapping | None = result.mappings().first()
+            return row
+
+    async def _all(self, statement: Select[Any]) -> list[RowMapping]:
+        async with guarded():
+            result = await self._conn.execute(statement)
+            return list(result.mappings().all())
+
+    def _insert(self, table: Table) -> Insert:
+        """The dialect's INSERT (with ``on_conflict_do_nothing`` / ``_do_update``)."""
+        if self._conn.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    async def _add(self, table: Table, row: dict[str, Any]) -> None:
+        await self._execute(table.insert().values(row))
+
+    async def _add_unless_exists(self, table: Table, row: dict[str, Any]) -> bool:
+        insert: Any = self._insert(table).values(row)
+        result = await self._execute(insert.on_conflict_do_nothing())
+        return bool(result.rowcount == 1)
+
+    async def _update(self, table: Table, row: dict[str, Any], *keys: str) -> None:
+        where = [table.c[key] == row[key] for key in keys]
+        values = {name: value for name, value in row.items() if name not in keys}
+        result = await self._execute(table.update().where(*where).values(values))
+        if result.rowcount != 1:
+            raise StorageError(f"{table.name} row not found")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the storage, configured in code (no alembic.ini)."""

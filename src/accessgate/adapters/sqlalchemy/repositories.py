@@ -1,0 +1,163 @@
+"""Orders, accesses, tokens, restore challenges and payment events on SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from accessgate.adapters.sqlalchemy import rows
+from accessgate.adapters.sqlalchemy.base import SqlRepository
+from accessgate.adapters.sqlalchemy.tables import (
+    accesses,
+    activation_tokens,
+    orders,
+    otp_challenges,
+    payment_events,
+)
+from accessgate.domain.model.access import Access
+from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
+from accessgate.domain.model.order import Order
+from accessgate.domain.model.payment_event import PaymentEventRecord
+
+
+class SqlOrderRepository(SqlRepository):
+    """Orders; id and provider session id are unique (a duplicate is StorageError)."""
+
+    async def add(self, order: Order) -> None:
+        """Store a new order."""
+        await self._add(orders, rows.order_row(order))
+
+    async def _by(self, column: str, value: Any, for_update: bool) -> Order | None:
+        row = await self._one(select(orders).where(orders.c[column] == value), for_update)
+        return None if row is None else rows.to_order(row)
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        """The order with this id, or ``None``."""
+        return await self._by("id", order_id, for_update)
+
+    async def get_by_session_id(self, session_id: str, *, for_update: bool = False) -> Order | None:
+        """The order of a provider checkout session, or ``None``."""
+        return await self._by("provider_session_id", session_id, for_update)
+
+    async def get_by_subscription_id(
+        self, subscription_id: str, *, for_update: bool = False
+    ) -> Order | None:
+        """The order of a provider subscription, or ``None``."""
+        return await self._by("provider_subscription_id", subscription_id, for_update)
+
+    async def get_by_payment_id(self, payment_id: str, *, for_update: bool = False) -> Order | None:
+        """The order of a provider payment, or ``None``."""
+        return await self._by("provider_payment_id", payment_id, for_update)
+
+    async def list_by_email(self, email: str) -> list[Order]:
+        """The orders of a normalised email, newest first."""
+        query = (
+            select(orders)
+            .where(orders.c.email == email)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+        )
+        return [rows.to_order(row) for row in await self._all(query)]
+
+    async def update(self, order: Order) -> None:
+        """Store the new state of an existing order."""
+        await self._update(orders, rows.order_row(order), "id")
+
+
+class SqlAccessRepository(SqlRepository):
+    """The access of each order."""
+
+    async def add(self, access: Access) -> None:
+        """Store the access of a new order."""
+        await self._add(accesses, rows.access_row(access))
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Access | None:
+        """The access of an order, or ``None``."""
+        row = await self._one(select(accesses).where(accesses.c.order_id == order_id), for_update)
+        return None if row is None else rows.to_access(row)
+
+    async def list_by_telegram_user(self, telegram_user_id: int) -> list[Access]:
+        """Every access bound to a Telegram account, most recently changed first."""
+        query = (
+            select(accesses)
+            .where(accesses.c.telegram_user_id == telegram_user_id)
+            .order_by(accesses.c.updated_at.desc(), accesses.c.order_id.desc())
+        )
+        return [rows.to_access(row) for row in await self._all(query)]
+
+    async def update(self, access: Access) -> None:
+        """Store the new state of an existing access."""
+        await self._update(accesses, rows.access_row(access), "order_id")
+
+
+class SqlTokenRepository(SqlRepository):
+    """Activation tokens, unique by hash."""
+
+    async def add(self, token: ActivationToken) -> None:
+        """Store a new token."""
+        await self._add(activation_tokens, rows.token_row(token))
+
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> ActivationToken | None:
+        """The token with this hash, or ``None``."""
+        query = select(activation_tokens).where(activation_tokens.c.token_hash == token_hash)
+        row = await self._one(query, for_update)
+        return None if row is None else rows.to_token(row)
+
+    async def get_current(self, order_id: str) -> ActivationToken | None:
+        """The order's newest token that is not revoked, or ``None``."""
+        t = activation_tokens.c
+        query = (
+            select(activation_tokens)
+            .where(t.order_id == order_id, t.revoked_at.is_(None))
+            .order_by(t.created_at.desc(), t.token_hash.desc())
+        )
+        row = await self._one(query)
+        return None if row is None else rows.to_token(row)
+
+    async def update(self, token: ActivationToken) -> None:
+        """Store the new state of an existing token."""
+        await self._update(activation_tokens, rows.token_row(token), "token_hash")
+
+
+class SqlOtpRepository(SqlRepository):
+    """Restore challenges: the email is unique, so at most one per email."""
+
+    async def get(self, email: str, *, for_update: bool = False) -> OtpChallenge | None:
+        """The challenge of an email, or ``None``."""
+        query = select(otp_challenges).where(otp_challenges.c.email == email)
+        row = await self._one(query, for_update)
+        return None if row is None else rows.to_otp(row)
+
+    async def get_by_id(self, challenge_id: str) -> OtpChallenge | None:
+        """The challenge with this id, or ``None`` (it was replaced)."""
+        row = await self._one(select(otp_challenges).where(otp_challenges.c.id == challenge_id))
+        return None if row is None else rows.to_otp(row)
+
+    async def replace(self, challenge: OtpChallenge) -> None:
+        """Store a challenge in place of the email's previous one (one upsert)."""
+        row = rows.otp_row(challenge)
+        insert: Any = self._insert(otp_challenges).values(row)
+        changes = {name: insert.excluded[name] for name in row if name != "email"}
+        await self._execute(insert.on_conflict_do_update(index_elements=["email"], set_=changes))
+
+    async def update(self, challenge: OtpChallenge) -> None:
+        """Store the new state of an existing challenge (same id and email)."""
+        await self._update(otp_challenges, rows.otp_row(challenge), "id", "email")
+
+
+class SqlPaymentEventRepository(SqlRepository):
+    """Applied provider events; (provider, event_id) is the primary key."""
+
+    async def add(self, record: PaymentEventRecord) -> bool:
+        """Record an event; ``False`` if it was recorded before."""
+        return await self._add_unless_exists(payment_events, rows.event_row(record))
+
+    async def get(self, provider: str, event_id: str) -> PaymentEventRecord | None:
+        """The record of an event, or ``None``."""
+        e = payment_events.c
+        row = await self._one(
+            select(payment_events).where(e.provider == provider, e.event_id == event_id)
+        )
+        return None if row is None else rows.to_event(row)
