@@ -39,10 +39,11 @@ def build_mime(
     mime["To"] = message.to
     mime["Date"] = format_datetime(now or datetime.now(UTC))
     mime["Message-ID"] = message_id_of(message.message_id, sender)
-    mime["Content-Language"] = rendered.locale
     mime["Auto-Submitted"] = "auto-generated"
     mime.set_content(rendered.text)
     mime.add_alternative(rendered.html, subtype="html")
+    # After the body: set_content drops every Content-* header set before it.
+    mime["Content-Language"] = rendered.locale
     return mime
 
 
