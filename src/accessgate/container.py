@@ -245,32 +245,117 @@ def create_container(settings: Settings) -> Core:
     )
 
 
-def build_storage(settings: Settings) -> Any:
+def build_storage(settings: Settings) -> UnitOfWorkFactory:
     """The unit-of-work factory of ``DATABASE_URL`` (``memory://`` keeps nothing)."""
     if settings.database_url.startswith("memory://"):
         return MemoryUnitOfWorkFactory()
-    raise NotImplementedError("SQL storage is wired with the sqlalchemy adapter")
+    from accessgate.adapters.sqlalchemy import SqlUnitOfWorkFactory, create_engine
+
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    return SqlUnitOfWorkFactory(engine)
 
 
-def build_gateway(settings: Settings, clock: SystemClock) -> Any:
+def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
     """The payment gateway of ``PAYMENT_PROVIDER``."""
-    if settings.payment_provider == "sandbox":
-        from accessgate.adapters.sandbox import SandboxPaymentGateway
+    if settings.payment_provider == "stripe":
+        from accessgate.adapters.stripe import StripeGateway
 
-        return SandboxPaymentGateway(
-            secret=settings.sandbox_webhook_secret.encode(),
-            clock=clock,
+        return StripeGateway(
+            secret_key=settings.stripe_secret_key or "",
+            webhook_secrets=settings.stripe_webhook_secret,
+            price_one_time_basic=settings.stripe_price_one_time_basic or "",
+            price_sub_monthly=settings.stripe_price_sub_monthly or "",
             public_base_url=settings.app_public_base_url,
-            production=settings.is_production,
+            api_base=settings.stripe_api_base,
+            tolerance_seconds=settings.stripe_webhook_tolerance,
+            clock=clock,
         )
-    raise NotImplementedError(f"PAYMENT_PROVIDER={settings.payment_provider} is not wired yet")
+    from accessgate.adapters.sandbox import SandboxPaymentGateway
+
+    return SandboxPaymentGateway(
+        secret=settings.sandbox_webhook_secret.encode(),
+        clock=clock,
+        public_base_url=settings.app_public_base_url,
+        production=settings.is_production,
+    )
 
 
-def build_mailer(settings: Settings) -> Any:
-    """The mailer: SMTP when ``SMTP_HOST`` is set, else the console."""
-    return RecordingMailer()
+def build_mailer(settings: Settings) -> Mailer:
+    """The mailer: SMTP when ``SMTP_HOST`` is set, else the console (development only)."""
+    from accessgate.adapters.smtp.renderer import TemplateRenderer
+
+    renderer = TemplateRenderer(
+        templates_dir=settings.mail_templates_dir, default_locale=settings.default_locale
+    )
+    if settings.smtp_host:
+        from accessgate.adapters.smtp.mailer import SmtpMailer
+
+        return SmtpMailer(
+            renderer=renderer,
+            sender=settings.smtp_from or "",
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout,
+        )
+    from accessgate.adapters.console.mailer import ConsoleMailer
+
+    return ConsoleMailer(renderer)
 
 
-def build_sinks(settings: Settings, clock: SystemClock) -> dict[Channel, TrackingSink]:
+def build_sinks(settings: Settings, clock: Clock) -> dict[Channel, TrackingSink]:
     """The tracking sinks that are configured."""
-    return {}
+    sinks: dict[Channel, TrackingSink] = {}
+    if settings.meta_pixel_id and settings.meta_access_token:
+        from accessgate.adapters.meta import MetaConversionsSink
+
+        sinks[Channel.META] = MetaConversionsSink(
+            pixel_id=settings.meta_pixel_id,
+            access_token=settings.meta_access_token,
+            clock=clock,
+            api_version=settings.meta_graph_api_version,
+            api_base=settings.meta_graph_api_base,
+            test_event_code=settings.meta_test_event_code,
+            site_url=settings.app_public_base_url,
+        )
+    if settings.mobislon_postback_url:
+        from accessgate.adapters.mobislon import MobislonPostbackSink
+
+        sinks[Channel.MOBISLON] = MobislonPostbackSink(
+            settings.mobislon_postback_url, method=settings.mobislon_method
+        )
+    return sinks
+
+
+async def start_services(container: Core) -> None:
+    """Check the storage schema before serving (auto-upgrading a SQLite file).
+
+    Raises:
+        StorageError: the database is unreachable, or its schema is outdated
+            (the message names ``accessgate migrate``).
+    """
+    settings: Settings = container.settings()
+    storage = container.uow()
+    engine = getattr(storage, "engine", None)
+    if engine is not None:
+        from accessgate.adapters.sqlalchemy.migrate import ensure_schema_current
+
+        await ensure_schema_current(engine, auto_upgrade=settings.database_auto_migrate)
+
+
+async def stop_services(container: Core) -> None:
+    """Close what the adapters opened: connection pools and HTTP clients."""
+    for provider in (container.gateway, container.uow):
+        closer = getattr(provider(), "aclose", None) or getattr(provider(), "dispose", None)
+        if closer is not None:
+            await closer()
+    for sink in container.sinks().values():
+        closer = getattr(sink, "aclose", None)
+        if closer is not None:
+            await closer()
