@@ -81,9 +81,6 @@ async def test_flaky_tracker_and_outage_deliver_everything_once(tracker: Tracker
     assert len(tracker.server.received) > len(expected)
     attempts = [m.attempts for m in world.uow.store.tables.outbox.values()]
     assert max(attempts) >= 5  # the outage spanned several rounds
-    print(
-        f"rounds={rounds} received={len(tracker.server.received)} faults={dict(tracker.faults)} max_attempts={max(attempts)}"
-    )
 
 
 async def test_worker_that_claims_and_dies_is_replaced_after_the_lease(tracker: Tracker) -> None:
