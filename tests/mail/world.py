@@ -16,7 +16,11 @@ from accessgate.domain.usecases.confirm_restore import ConfirmRestore
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.request_restore import RequestRestore
-from accessgate.domain.usecases.start_checkout import StartCheckout, StartCheckoutCommand
+from accessgate.domain.usecases.start_checkout import (
+    CheckoutStarted,
+    StartCheckout,
+    StartCheckoutCommand,
+)
 from accessgate.ports.mailer import Mailer
 
 KEY = b"k" * 32
@@ -87,18 +91,7 @@ class World:
 
     async def paid_order(self, email: str, locale: Locale = Locale.EN) -> str:
         """Check out and fulfil an order; its access email is then in the outbox."""
-        checkout = StartCheckout(
-            uow=self.uow,
-            gateway=self.gateway,
-            catalog=CATALOG,
-            clock=self.clock,
-            tokens=self.tokens,
-        )
-        started = await checkout.execute(
-            StartCheckoutCommand(
-                mode="one_time", plan="one_time_basic", email=email, locale=locale.value
-            )
-        )
+        started = await self.unpaid_order(email, locale)
         delivery = self.gateway.webhook(self.gateway.completion(started.session_id))
         [event] = self.gateway.verify_webhook(delivery.body, delivery.headers)
         fulfil = FulfillPayment(
@@ -112,6 +105,21 @@ class World:
         )
         await fulfil.execute(event)
         return started.order_id
+
+    async def unpaid_order(self, email: str, locale: Locale = Locale.EN) -> CheckoutStarted:
+        """Check out without paying."""
+        checkout = StartCheckout(
+            uow=self.uow,
+            gateway=self.gateway,
+            catalog=CATALOG,
+            clock=self.clock,
+            tokens=self.tokens,
+        )
+        return await checkout.execute(
+            StartCheckoutCommand(
+                mode="one_time", plan="one_time_basic", email=email, locale=locale.value
+            )
+        )
 
     async def outbox(self) -> list[OutboxMessage]:
         async with self.uow() as uow:
