@@ -46,6 +46,7 @@ def deliver_outbox(
     sinks: Mapping[Channel, TrackingSink],
     retry: RetryPolicy,
     lease: timedelta = timedelta(minutes=2),
+    mailer: RecordingMailer | None = None,
 ) -> DeliverOutbox:
     """A DeliverOutbox over memory storage and the given sinks (a new worker each call)."""
     return DeliverOutbox(
@@ -54,7 +55,7 @@ def deliver_outbox(
         tokens=tokens,
         codec=TokenCodec(b"k" * 32),
         links=LinkBuilder(public_base_url="https://gate.example", bot_username="gate_bot"),
-        mailer=RecordingMailer(),
+        mailer=mailer or RecordingMailer(),
         sinks=sinks,
         retry=retry,
         credentials=CredentialPolicy(),
