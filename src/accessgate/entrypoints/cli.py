@@ -116,5 +116,35 @@ async def _outbox(args: argparse.Namespace, uow: Any) -> int:
             await close()
 
 
+# --- accessgate serve | worker (issue 4) -------------------------------------
+
+
+def _serve_setup(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    parser.add_argument("--workers", type=int, default=1, help="HTTP worker processes (default 1)")
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run the outbox delivery loop in this process (run `accessgate worker`)",
+    )
+
+
+@command("serve", "Run the HTTP service and the outbox delivery loop.", _serve_setup)
+def serve(args: argparse.Namespace) -> int:
+    """``accessgate serve [--host H] [--port P] [--workers N] [--no-worker]``."""
+    from accessgate.entrypoints import serve as serving
+
+    return serving.serve(args)
+
+
+@command("worker", "Deliver the outbox (emails, postbacks) until SIGINT or SIGTERM.")
+def worker(args: argparse.Namespace) -> int:
+    """``accessgate worker``: the outbox delivery loop alone."""
+    from accessgate.entrypoints import serve as serving
+
+    return serving.worker(args)
+
+
 if __name__ == "__main__":
     sys.exit(main())

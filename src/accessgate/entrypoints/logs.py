@@ -1,0 +1,150 @@
+"""Logging for every entrypoint: JSON lines or readable text, a request id, no secrets.
+
+:func:`configure_logging` installs one handler on the root logger. Every record
+gets ``request_id`` from :data:`REQUEST_ID` (the context variable that the HTTP
+request-id middleware sets; ``-`` outside a request) and goes through :class:`RedactingFilter`,
+which masks whatever looks like a secret: activation tokens in ``start=`` and
+``token=`` query strings, ``X-Internal-Token`` and ``Authorization`` values,
+Stripe keys (``sk_...``, ``rk_...``, ``whsec_...``). Uvicorn is started without
+its own logging configuration, so its access log passes the same filter and
+never prints an ``/activate?token=`` value.
+
+The one documented exception is the console mailer's logger ``accessgate.mail``:
+writing the email (with its link or code) to the log is its whole purpose in
+development; production refuses the console mailer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from accessgate.config import ConfigError, Settings
+
+REQUEST_ID: ContextVar[str | None]
+try:  # the HTTP request-id middleware sets this one while a request is handled
+    from accessgate.entrypoints.http.request_id import current_request_id as REQUEST_ID  # noqa: N812
+except ImportError:  # pragma: no cover - installed without the server extra
+    REQUEST_ID = ContextVar("accessgate_request_id", default=None)
+UNREDACTED_LOGGERS = ("accessgate.mail",)
+MASK = "[REDACTED]"
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(?i)(\b(?:start|token|activation_token|otp|password|access_token|secret)=)"
+            r"[^&\s\"'<>]+"
+        ),
+        rf"\1{MASK}",
+    ),
+    (
+        re.compile(
+            r"(?i)(\b(?:x-internal-token|authorization|stripe-signature|accessgate-signature)"
+            r"[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic)\s+)?[^\s\"',;}]+"
+        ),
+        rf"\1{MASK}",
+    ),
+    (
+        re.compile(r"(?i)(\"(?:activation_token|otp|password|code)\"\s*:\s*\")[^\"]*"),
+        rf"\1{MASK}",
+    ),
+    (re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+"), MASK),
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), MASK),
+)
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
+_OWN_HANDLER = "_accessgate_handler"
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret-looking value replaced by ``[REDACTED]``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Adds the request id and masks secrets in the message and the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` in place; never drops it."""
+        if not hasattr(record, "request_id"):
+            record.request_id = REQUEST_ID.get() or "-"
+        if record.name.startswith(UNREDACTED_LOGGERS):
+            return True
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line."""
+        entry: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or REQUEST_ID.get() or "-",
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry[key] = value if isinstance(value, int | float | bool) else str(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+
+
+def wants_json(settings: Settings) -> bool:
+    """JSON when ``LOG_FORMAT=json``, or ``auto`` in production; text otherwise."""
+    if settings.log_format == "auto":
+        return settings.is_production
+    return settings.log_format == "json"
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """Install the root handler (replacing one installed before) and return it.
+
+    Raises:
+        ConfigError: when ``LOG_LEVEL`` names no level.
+
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _OWN_HANDLER, False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    setattr(handler, _OWN_HANDLER, True)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        JsonFormatter() if wants_json(settings) else logging.Formatter(TEXT_FORMAT)
+    )
+    level = logging.getLevelName(settings.log_level.upper())
+    if not isinstance(level, int):
+        raise ConfigError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    return handler
