@@ -1,0 +1,133 @@
+"""What only the SQL adapter has: engine settings, time zones, and failures wrapped safely."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import msgspec
+import pytest
+from sqlalchemy import text
+
+from accessgate.adapters.sqlalchemy.engine import create_engine, normalize_url
+from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from accessgate.domain.model.errors import ErrorCode, StorageError
+from tests.storage import helpers as h
+from tests.storage.conftest import SQL_BACKENDS
+
+
+def assert_safe(error: StorageError) -> None:
+    """No SQL, values, URL or driver traceback in what a caller sees."""
+    text_ = f"{error} {error.details}"
+    for leak in ("INSERT", "SELECT", "seed-", "secret", "127.0.0.1", "postgresql"):
+        assert leak not in text_
+    assert error.code is ErrorCode.SERVICE_UNAVAILABLE
+    assert error.__cause__ is None
+    assert error.__suppress_context__
+
+
+def test_urls_get_their_async_driver() -> None:
+    assert normalize_url("postgres://u:p@h/db").drivername == "postgresql+asyncpg"
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+asyncpg"
+    assert normalize_url("sqlite:///./a.db").drivername == "sqlite+aiosqlite"
+    assert normalize_url("postgresql+asyncpg://h/db").drivername == "postgresql+asyncpg"
+
+
+async def test_sqlite_connections_are_configured(tmp_path: Path) -> None:
+    engine = create_engine(h.sqlite_url(tmp_path), busy_timeout_ms=1234)
+    try:
+        async with engine.connect() as conn:
+            values = [
+                (await conn.execute(text(f"PRAGMA {name}"))).scalar()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+            ]
+    finally:
+        await engine.dispose()
+    assert values == ["wal", 1, 1234, 1]
+
+
+async def test_in_memory_sqlite_works(tmp_path: Path) -> None:
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    await h.create_tables(engine)
+    factory = SqlUnitOfWorkFactory(engine)
+    try:
+        async with factory() as uow:
+            await uow.orders.add(h.order(1))
+            await uow.commit()
+        async with factory() as uow:
+            assert await uow.orders.get("ord_1") == h.order(1)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+async def test_times_come_back_aware_utc(backend: str, tmp_path: Path, schema: str | None) -> None:
+    moscow = timezone(timedelta(hours=3))
+    local = h.T0.astimezone(moscow)
+    async with h.sql_factory(backend, tmp_path=tmp_path, schema=schema) as factory:
+        async with factory() as uow:
+            await uow.orders.add(msgspec.structs.replace(h.order(1), created_at=local))
+            await uow.commit()
+        async with factory() as uow:
+            found = await uow.orders.get("ord_1")
+        assert found is not None
+        assert found.created_at == h.T0
+        assert found.created_at.utcoffset() == timedelta(0)
+        naive = msgspec.structs.replace(h.order(2), created_at=datetime(2026, 1, 1))
+        with pytest.raises(StorageError):
+            await h.in_unit(factory, lambda uow: uow.orders.add(naive))
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+async def test_constraint_violations_are_storage_errors_without_sql(
+    backend: str, tmp_path: Path, schema: str | None
+) -> None:
+    async with h.sql_factory(backend, tmp_path=tmp_path, schema=schema) as factory:
+        await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)), commit=True)
+        with pytest.raises(StorageError) as raised:
+            await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)))
+        assert_safe(raised.value)
+        with pytest.raises(StorageError) as raised:  # foreign key: no such order
+            await h.in_unit(factory, lambda uow: uow.tokens.add(h.token("ord_9", 1)))
+        assert_safe(raised.value)
+
+
+async def test_an_unreachable_server_is_service_unavailable() -> None:
+    engine = create_engine(
+        "postgresql+asyncpg://postgres:secret@127.0.0.1:1/test", connect_args={"timeout": 2}
+    )
+    factory = SqlUnitOfWorkFactory(engine, check_timeout=5)
+    try:
+        with pytest.raises(StorageError) as raised:
+            await factory.check()
+        assert_safe(raised.value)
+        with pytest.raises(StorageError) as raised:
+            await h.in_unit(factory, lambda uow: uow.orders.get("ord_1"))
+        assert_safe(raised.value)
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unopenable_sqlite_file_is_service_unavailable(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+    try:
+        with pytest.raises(StorageError) as raised:
+            await SqlUnitOfWorkFactory(engine).check()
+        assert_safe(raised.value)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_lost_connection_is_service_unavailable_and_recovers(pg_schema: str) -> None:
+    async with h.sql_factory("postgres", tmp_path=Path(), schema=pg_schema) as factory:
+        with pytest.raises(StorageError) as raised:
+            async with factory() as uow:
+                pid = (await uow.connection.execute(text("SELECT pg_backend_pid()"))).scalar()
+                await h.admin(f"SELECT pg_terminate_backend({int(pid or 0)})")
+                await asyncio.sleep(0.1)
+                await uow.orders.get("ord_1")
+        assert_safe(raised.value)
+        await factory.check()  # the pool dropped the dead connection
+        await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)), commit=True)
