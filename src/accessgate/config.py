@@ -177,8 +177,8 @@ def check_settings(settings: Settings) -> None:
             "APP_PUBLIC_BASE_URL must start with http:// or https://",
         ),
         (
-            bool(settings.smtp_host) and not settings.smtp_from,
-            "SMTP_FROM is required when SMTP_HOST is set",
+            bool(settings.smtp_host) and not (settings.smtp_from or settings.smtp_username),
+            "SMTP_FROM (or SMTP_USERNAME) is required when SMTP_HOST is set",
         ),
     ]
     if settings.is_production:

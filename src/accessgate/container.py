@@ -34,9 +34,11 @@ from accessgate.domain.usecases.confirm_restore import ConfirmRestore
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
+from accessgate.domain.usecases.list_outbox import ListOutbox
 from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
 from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent
 from accessgate.domain.usecases.request_restore import RequestRestore
+from accessgate.domain.usecases.retry_outbox import RetryOutboxMessages
 from accessgate.domain.usecases.session_status import GetSessionStatus
 from accessgate.domain.usecases.start_checkout import StartCheckout
 from accessgate.ports.clock import Clock
@@ -185,6 +187,8 @@ class Core(containers.DeclarativeContainer):
     open_customer_portal = providers.Singleton(
         OpenCustomerPortal, uow=uow, gateway=gateway, links=links
     )
+    list_outbox = providers.Singleton(ListOutbox, uow=uow)
+    retry_outbox = providers.Singleton(RetryOutboxMessages, uow=uow, clock=clock)
     deliver_outbox = providers.Singleton(
         DeliverOutbox,
         uow=uow,
@@ -296,7 +300,7 @@ def build_mailer(settings: Settings) -> Mailer:
 
         return SmtpMailer(
             renderer=renderer,
-            sender=settings.smtp_from or "",
+            sender=settings.smtp_from or settings.smtp_username or "",
             host=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,
