@@ -8,13 +8,38 @@ and ``app.state.container`` hold what the app was made with.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
 from accessgate.config import Settings
 from accessgate.container import Core
+from accessgate.entrypoints.http.client import ClientAddress, parse_trusted_proxies
+from accessgate.entrypoints.http.controllers.access import AccessController
+from accessgate.entrypoints.http.controllers.bot import BotController
+from accessgate.entrypoints.http.controllers.health import HealthChecks, HealthController
+from accessgate.entrypoints.http.controllers.legacy import LegacyController
+from accessgate.entrypoints.http.controllers.payment import PaymentController
+from accessgate.entrypoints.http.controllers.restore import RestoreController
+from accessgate.entrypoints.http.controllers.tracking import TrackingController
+from accessgate.entrypoints.http.controllers.webhooks import WebhookController
+from accessgate.entrypoints.http.exceptions import exception_handlers
+from accessgate.entrypoints.http.guards import STATE_INTERNAL_TOKEN, STATE_RATE_LIMITER
+from accessgate.entrypoints.http.openapi import openapi_config
 from accessgate.entrypoints.http.pages import page_route_handlers
+from accessgate.entrypoints.http.ratelimit import (
+    MemoryRateLimitStore,
+    RateLimiter,
+    RateLimitStore,
+    RedisRateLimitStore,
+)
+from accessgate.entrypoints.http.request_id import RequestIdMiddleware, echo_request_id
+from accessgate.entrypoints.http.security import InternalTokenGuard
+
+logger = logging.getLogger("accessgate.http")
 
 USE_CASES = (
     "start_checkout",
@@ -27,6 +52,15 @@ USE_CASES = (
     "relay_tracking_event",
     "open_customer_portal",
 )
+RATE_LIMIT_PREFIX = "accessgate:ratelimit:"
+MAX_BODY_BYTES = 1_048_576
+
+
+def _constant(value: object) -> Provide:
+    def provide() -> object:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)
 
 
 def _provider(container: Core, name: str) -> Provide:
@@ -38,11 +72,80 @@ def _provider(container: Core, name: str) -> Provide:
     return Provide(provide, use_cache=True, sync_to_thread=False)
 
 
-def create_app(settings: Settings, container: Core) -> Litestar:
-    """The Litestar application over ``container``'s use cases."""
+def _redis(url: str) -> Any:
+    import redis.asyncio as aioredis  # optional dependency: only with REDIS_URL
+
+    return aioredis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+
+
+def create_app(
+    settings: Settings, container: Core, *, rate_limit_prefix: str = RATE_LIMIT_PREFIX
+) -> Litestar:
+    """The Litestar application over ``container``'s use cases.
+
+    Args:
+        settings: the validated settings.
+        container: the container whose use cases serve the requests.
+        rate_limit_prefix: the Redis key prefix of the rate-limit counters.
+
+    """
+    client_address = ClientAddress(parse_trusted_proxies(settings.trusted_proxies))
+    redis = _redis(settings.redis_url) if settings.redis_url else None
+    store: RateLimitStore = (
+        RedisRateLimitStore(redis, rate_limit_prefix) if redis else MemoryRateLimitStore()
+    )
+    limiter = None
+    if settings.rate_limit_enabled:
+        limiter = RateLimiter(
+            store, settings.rate_limit_requests, settings.rate_limit_window, client_address
+        )
+    guard = InternalTokenGuard(settings.internal_api_token)
+    checks: dict[str, Any] = {"database": lambda: container.uow().check()}
+    if redis is not None:
+        checks["redis"] = redis.ping
     dependencies = {name: _provider(container, name) for name in USE_CASES}
+    dependencies |= {
+        "payment_gateway": _provider(container, "gateway"),
+        "client_address": _constant(client_address),
+        "health_checks": _constant(HealthChecks(checks)),
+    }
+
+    def announce() -> None:
+        if not guard.enabled:
+            logger.warning(
+                "INTERNAL_API_TOKEN is not set: the internal bot API (/api/bot/*) is off "
+                "and answers 401"
+            )
+
+    async def close() -> None:
+        await store.close()
+
     return Litestar(
-        route_handlers=[*page_route_handlers()],
+        route_handlers=[
+            HealthController,
+            PaymentController,
+            WebhookController,
+            AccessController,
+            RestoreController,
+            TrackingController,
+            BotController,
+            LegacyController,
+            *page_route_handlers(),
+        ],
         dependencies=dependencies,
-        state=State({"settings": settings, "container": container}),
+        exception_handlers=exception_handlers(),
+        middleware=[RequestIdMiddleware()],
+        before_send=[echo_request_id],
+        on_startup=[announce],
+        on_shutdown=[close],
+        openapi_config=openapi_config(),
+        request_max_body_size=MAX_BODY_BYTES,
+        state=State(
+            {
+                "settings": settings,
+                "container": container,
+                STATE_RATE_LIMITER: limiter,
+                STATE_INTERNAL_TOKEN: guard,
+            }
+        ),
     )

@@ -1,0 +1,102 @@
+"""``/api/bot``: the internal API of the bot, behind ``X-Internal-Token`` (not rate limited)."""
+
+from __future__ import annotations
+
+from litestar import Controller, post
+
+from accessgate.domain.usecases.access_status import GetAccessStatus
+from accessgate.domain.usecases.activate_access import ActivateAccess, ActivateAccessCommand
+from accessgate.domain.usecases.confirm_restore import ConfirmRestore, ConfirmRestoreCommand
+from accessgate.domain.usecases.request_restore import RequestRestore
+from accessgate.entrypoints.http.controllers.access import ACTIVATION_ERRORS, activation_response
+from accessgate.entrypoints.http.controllers.restore import CONFIRM_ERRORS
+from accessgate.entrypoints.http.guards import internal_token
+from accessgate.entrypoints.http.openapi import INTERNAL, INTERNAL_SECURITY, errors
+from accessgate.entrypoints.http.schemas import (
+    AccessStatusResponse,
+    ActivateRequest,
+    ActivateResponse,
+    BotRestoreConfirmRequest,
+    EmailRequest,
+    RestoreConfirmResponse,
+    RestoreRequested,
+    TelegramUserRequest,
+)
+
+
+class BotController(Controller):
+    """Service-to-service calls of the Telegram bot."""
+
+    path = "/api/bot"
+    tags = ["bot"]  # noqa: RUF012 - Litestar reads class attributes
+    guards = [internal_token]  # noqa: RUF012
+    security = [{INTERNAL_SECURITY: []}]  # noqa: RUF012
+
+    @post(
+        "/access/status",
+        operation_id="botAccessStatus",
+        status_code=200,
+        responses=errors(*INTERNAL),
+    )
+    async def status(
+        self, data: TelegramUserRequest, access_status: GetAccessStatus
+    ) -> AccessStatusResponse:
+        """The access of a Telegram account: paid now or not, and its order."""
+        view = await access_status.execute(data.telegram_user_id)
+        return AccessStatusResponse(
+            is_paid=view.is_paid,
+            order_id=view.order_id,
+            plan=view.plan,
+            access_status=view.access_status,
+        )
+
+    @post(
+        "/access/activate",
+        operation_id="botActivateAccess",
+        status_code=200,
+        responses=errors(*INTERNAL, *ACTIVATION_ERRORS),
+    )
+    async def activate(
+        self, data: ActivateRequest, activate_access: ActivateAccess
+    ) -> ActivateResponse:
+        """Activate with a deep-link token: ``access_granted`` plus the flat order payload."""
+        result = await activate_access.execute(
+            ActivateAccessCommand(
+                activation_token=data.activation_token, telegram_user_id=data.telegram_user_id
+            )
+        )
+        return activation_response(result)
+
+    @post(
+        "/restore/request",
+        operation_id="botRequestRestore",
+        status_code=200,
+        responses=errors(*INTERNAL),
+    )
+    async def restore_request(
+        self, data: EmailRequest, request_restore: RequestRestore
+    ) -> RestoreRequested:
+        """Email a restore code (same answer for any address)."""
+        await request_restore.execute(data.email)
+        return RestoreRequested(status="otp_logged")
+
+    @post(
+        "/restore/confirm",
+        operation_id="botConfirmRestore",
+        status_code=200,
+        responses=errors(*INTERNAL, *CONFIRM_ERRORS),
+    )
+    async def restore_confirm(
+        self, data: BotRestoreConfirmRequest, confirm_restore: ConfirmRestore
+    ) -> RestoreConfirmResponse:
+        """Check the code and activate for the Telegram account at once."""
+        result = await confirm_restore.execute(
+            ConfirmRestoreCommand(
+                email=data.email, otp=data.otp, telegram_user_id=data.telegram_user_id
+            )
+        )
+        return RestoreConfirmResponse(
+            status=result.status,
+            activation_link=result.activation_link,
+            access_granted=result.access_granted,
+        )

@@ -1,0 +1,116 @@
+"""``/api/payment``: checkout, session status, customer portal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from accessgate.domain.model.errors import ErrorCode
+from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
+from accessgate.domain.usecases.session_status import GetSessionStatus
+from accessgate.domain.usecases.start_checkout import StartCheckout, StartCheckoutCommand
+from accessgate.entrypoints.http.client import ClientAddress
+from accessgate.entrypoints.http.guards import rate_limit
+from accessgate.entrypoints.http.openapi import PUBLIC, errors
+from accessgate.entrypoints.http.schemas import (
+    CheckoutSessionRequest,
+    CheckoutSessionResponse,
+    EmailRequest,
+    PortalResponse,
+    SessionStatusResponse,
+)
+
+MAX_HEADER_VALUE = 512
+E = ErrorCode
+
+
+def fbclid_of(request: Request[Any, Any, Any], query: str | None) -> str | None:
+    """The fbclid of the query, else the one inside Meta's ``_fbc`` cookie."""
+    if query:
+        return query
+    fbc = request.cookies.get("_fbc", "")
+    parts = fbc.split(".", 3)
+    if len(parts) == 4 and parts[0] == "fb" and parts[3]:
+        return parts[3][:MAX_HEADER_VALUE]
+    return None
+
+
+class PaymentController(Controller):
+    """Checkout and what follows it."""
+
+    path = "/api/payment"
+    tags = ["payment"]  # noqa: RUF012 - Litestar reads class attributes
+    guards = [rate_limit]  # noqa: RUF012
+
+    @post(
+        "/checkout-session",
+        operation_id="createCheckoutSession",
+        status_code=200,
+        responses=errors(*PUBLIC, E.PROVIDER_REJECTED, E.SERVICE_UNAVAILABLE),
+    )
+    async def checkout_session(
+        self,
+        request: Request[Any, Any, Any],
+        data: CheckoutSessionRequest,
+        start_checkout: StartCheckout,
+        client_address: ClientAddress,
+        fbclid: Annotated[
+            str | None, Parameter(query="fbclid", max_length=512, required=False)
+        ] = None,
+    ) -> CheckoutSessionResponse:
+        """Open a checkout for a new order; send the buyer to ``checkout_url``.
+
+        The client address, User-Agent and ``fbclid`` (query, else the ``_fbc``
+        cookie) are kept on the order for the Conversions API.
+        """
+        started = await start_checkout.execute(
+            StartCheckoutCommand(
+                mode=data.mode,
+                plan=data.plan,
+                email=data.email,
+                clickid=data.clickid,
+                locale=data.locale,
+                telegram_chat_id=data.telegram_chat_id,
+                fbclid=fbclid_of(request, fbclid),
+                client_ip=client_address(request),
+                user_agent=request.headers.get("user-agent", "")[:MAX_HEADER_VALUE] or None,
+            )
+        )
+        return CheckoutSessionResponse(
+            checkout_url=started.checkout_url,
+            session_id=started.session_id,
+            order_id=started.order_id,
+        )
+
+    @get(
+        "/session-status",
+        operation_id="getSessionStatus",
+        responses=errors(*PUBLIC, E.PAYMENT_NOT_FOUND),
+    )
+    async def get_session_status(
+        self,
+        session_status: GetSessionStatus,
+        session_id: Annotated[str, Parameter(query="session_id", min_length=1, max_length=255)],
+    ) -> SessionStatusResponse:
+        """Where a checkout stands; ``activation_link`` appears once a token is issued."""
+        status = await session_status.execute(session_id)
+        return SessionStatusResponse(
+            payment_status=status.payment_status,
+            fulfillment_status=status.fulfillment_status,
+            access_status=status.access_status,
+            activation_link=status.activation_link,
+        )
+
+    @post(
+        "/customer-portal",
+        operation_id="openCustomerPortal",
+        status_code=200,
+        responses=errors(*PUBLIC, E.USER_NOT_FOUND, E.SERVICE_UNAVAILABLE),
+    )
+    async def customer_portal(
+        self, data: EmailRequest, open_customer_portal: OpenCustomerPortal
+    ) -> PortalResponse:
+        """A link to the provider's portal where the subscriber manages the subscription."""
+        return PortalResponse(portal_url=await open_customer_portal.execute(data.email))

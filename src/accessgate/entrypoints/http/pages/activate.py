@@ -1,0 +1,71 @@
+"""``/activate``: the activation link's target when no Telegram bot is configured.
+
+The real flow is the bot's deep link ``https://t.me/<bot>?start=<token>``: the
+bot reads the token from ``/start`` and activates access for the Telegram user
+who pressed it. Without ``TELEGRAM_BOT_USERNAME`` the link points here instead;
+the page asks for a Telegram user id and posts it with the token (GET never
+activates anything).
+"""
+
+from __future__ import annotations
+
+from litestar import Response, get, post
+
+from accessgate.domain.model.errors import DomainError, ErrorCode, ValidationError
+from accessgate.domain.usecases.activate_access import ActivateAccessCommand
+from accessgate.entrypoints.http.guards import rate_limit
+from accessgate.entrypoints.http.pages.i18n import TEXTS
+from accessgate.entrypoints.http.pages.render import (
+    AnyRequest,
+    container_of,
+    error_page,
+    locale_of,
+    page,
+    same_origin,
+)
+
+MAX_TOKEN = 128
+ERROR_KEYS = {
+    ErrorCode.TOKEN_INVALID: "token_invalid",
+    ErrorCode.TOKEN_USED: "token_used",
+    ErrorCode.TOKEN_EXPIRED: "token_expired",
+    ErrorCode.VALIDATION_ERROR: "invalid_user_id",
+}
+
+
+@get("/activate", include_in_schema=False)
+async def activate_form(request: AnyRequest) -> Response[str]:
+    """A form asking for the Telegram user id to activate with the link's token."""
+    token = request.query_params.get("token", "")[:MAX_TOKEN]
+    locale = locale_of(request)
+    if not token:
+        return page(
+            "activate.html", locale, status_code=400, token="", error=TEXTS[locale]["missing_token"]
+        )
+    return page("activate.html", locale, token=token, error=None, user_id="")
+
+
+@post("/activate", include_in_schema=False, guards=[rate_limit], status_code=200)
+async def activate_submit(request: AnyRequest) -> Response[str]:
+    """Activate access for the Telegram user id entered."""
+    if not same_origin(request):
+        return error_page(request, "forbidden", 403)
+    form = await request.form()
+    token = str(form.get("token") or "")[:MAX_TOKEN]
+    raw_user = str(form.get("telegram_user_id") or "").strip()[:32]
+    locale = locale_of(request)
+    try:
+        if not raw_user.isdigit():
+            raise ValidationError("telegram_user_id must be a positive integer")
+        result = (
+            await container_of(request)
+            .activate_access()
+            .execute(ActivateAccessCommand(activation_token=token, telegram_user_id=int(raw_user)))
+        )
+    except DomainError as error:
+        key = ERROR_KEYS.get(error.code)
+        message = TEXTS[locale][key] if key else error.message
+        return page(
+            "activate.html", locale, status_code=400, token=token, error=message, user_id=raw_user
+        )
+    return page("activated.html", locale, result=result)

@@ -1,0 +1,142 @@
+"""The words of the pages in ru and en, and how a page picks its language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from accessgate.domain.model.values import Locale
+
+TEXTS: dict[Locale, dict[str, str]] = {
+    Locale.EN: {
+        "title_pay": "Get access",
+        "intro_pay": "Enter your email and choose a plan. The activation link arrives on this site and by email.",
+        "email": "Email",
+        "plan": "Plan",
+        "plan_one_time_basic": "Lifetime access",
+        "plan_sub_monthly": "Monthly subscription",
+        "per_month": "per month",
+        "continue": "Continue to payment",
+        "title_checkout": "Sandbox checkout",
+        "sandbox_note": "This is the sandbox payment provider: no money moves. Pay or Decline sends a signed webhook to this service, like a real provider.",
+        "order": "Order",
+        "amount": "Amount",
+        "pay": "Pay",
+        "decline": "Decline",
+        "already_paid": "This order is already settled.",
+        "title_success": "Payment",
+        "pending": "Payment pending. This page refreshes by itself.",
+        "paid": "Payment received. Your access is ready.",
+        "failed": "The payment did not go through.",
+        "refunded": "This payment was refunded.",
+        "try_again": "Try again",
+        "open_telegram": "Open in Telegram",
+        "activate_here": "Activate access",
+        "link_note": "The link works once: keep it to yourself.",
+        "title_activate": "Activate access",
+        "activate_intro": "Normally the bot does this: the link opens the bot with /start, and the bot activates your access. Without a configured bot, enter your Telegram user id here.",
+        "telegram_user_id": "Telegram user id",
+        "activate": "Activate",
+        "activated": "Access is active for this Telegram account.",
+        "missing_token": "The link has no activation token.",
+        "title_portal": "Sandbox customer portal",
+        "portal_note": "The sandbox has no subscriptions to manage. With a real provider this page is its customer portal.",
+        "title_error": "Something went wrong",
+        "not_found": "Nothing was found for this link.",
+        "forbidden": "This form was sent from another site and was refused.",
+        "back": "Back to payment",
+        "invalid_email": "Please enter a valid email address.",
+        "invalid_plan": "Please choose one of the plans.",
+        "unavailable": "Payments are unavailable right now. Please try again in a minute.",
+        "token_invalid": "This activation link is not valid (it may have been replaced by a newer one).",
+        "token_used": "This activation link was already used by another Telegram account.",
+        "token_expired": "This activation link has expired. Restore access by email.",
+        "invalid_user_id": "The Telegram user id is a positive number.",
+    },
+    Locale.RU: {
+        "title_pay": "Получить доступ",
+        "intro_pay": "Укажите email и выберите тариф. Ссылка для активации появится на этой странице и придёт на почту.",
+        "email": "Email",
+        "plan": "Тариф",
+        "plan_one_time_basic": "Бессрочный доступ",
+        "plan_sub_monthly": "Ежемесячная подписка",
+        "per_month": "в месяц",
+        "continue": "Перейти к оплате",
+        "title_checkout": "Тестовая оплата",
+        "sandbox_note": "Это тестовый платёжный провайдер: деньги не списываются. «Оплатить» и «Отклонить» отправляют этому сервису подписанный вебхук, как настоящий провайдер.",
+        "order": "Заказ",
+        "amount": "Сумма",
+        "pay": "Оплатить",
+        "decline": "Отклонить",
+        "already_paid": "Этот заказ уже обработан.",
+        "title_success": "Оплата",
+        "pending": "Ожидаем оплату. Страница обновится сама.",
+        "paid": "Оплата получена. Доступ готов.",
+        "failed": "Оплата не прошла.",
+        "refunded": "Этот платёж возвращён.",
+        "try_again": "Попробовать снова",
+        "open_telegram": "Открыть в Telegram",
+        "activate_here": "Активировать доступ",
+        "link_note": "Ссылка одноразовая: никому её не передавайте.",
+        "title_activate": "Активация доступа",
+        "activate_intro": "Обычно это делает бот: ссылка открывает бота с командой /start, и он активирует доступ. Если бот не настроен, введите здесь свой Telegram user id.",
+        "telegram_user_id": "Telegram user id",
+        "activate": "Активировать",
+        "activated": "Доступ для этого аккаунта Telegram активен.",
+        "missing_token": "В ссылке нет токена активации.",
+        "title_portal": "Тестовый кабинет покупателя",
+        "portal_note": "В песочнице нет подписок для управления. С настоящим провайдером здесь его кабинет покупателя.",
+        "title_error": "Что-то пошло не так",
+        "not_found": "По этой ссылке ничего не найдено.",
+        "forbidden": "Форма отправлена с другого сайта и отклонена.",
+        "back": "Вернуться к оплате",
+        "invalid_email": "Укажите корректный email.",
+        "invalid_plan": "Выберите один из тарифов.",
+        "unavailable": "Оплата сейчас недоступна. Попробуйте через минуту.",
+        "token_invalid": "Ссылка для активации недействительна (возможно, её заменила новая).",
+        "token_used": "Эта ссылка уже использована другим аккаунтом Telegram.",
+        "token_expired": "Срок действия ссылки истёк. Восстановите доступ по email.",
+        "invalid_user_id": "Telegram user id — положительное число.",
+    },
+}
+
+
+def _parse(raw: str | None) -> Locale | None:
+    if not raw:
+        return None
+    try:
+        return Locale(raw.strip().lower()[:2])
+    except ValueError:
+        return None
+
+
+def from_accept_language(header: str | None) -> Locale | None:
+    """The first of ru/en in an ``Accept-Language`` header, by quality then order."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, Locale]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        locale = _parse(tag)
+        if locale is not None and quality > 0:
+            ranked.append((-quality, index, locale))
+    return min(ranked)[2] if ranked else None
+
+
+def page_locale(
+    request: Request[Any, Any, Any], default: Locale, order_locale: Locale | None = None
+) -> Locale:
+    """``?lang=``, then the order's locale, then ``Accept-Language``, then ``default``."""
+    return (
+        _parse(request.query_params.get("lang"))
+        or order_locale
+        or from_accept_language(request.headers.get("accept-language"))
+        or default
+    )

@@ -1,0 +1,150 @@
+"""``/pay`` (email and plan -> checkout) and ``/pay/success`` (the providers' return URL)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from litestar import Response, get, post
+from litestar.response import Redirect
+
+from accessgate.domain.model.errors import DomainError, ErrorCode, PaymentNotFound
+from accessgate.domain.model.status import PaymentStatus
+from accessgate.domain.model.values import Locale, PlanCode
+from accessgate.domain.usecases.describe_checkout import DescribeCheckout
+from accessgate.domain.usecases.start_checkout import StartCheckoutCommand
+from accessgate.entrypoints.http.client import ClientAddress, parse_trusted_proxies
+from accessgate.entrypoints.http.guards import rate_limit
+from accessgate.entrypoints.http.pages.i18n import TEXTS
+from accessgate.entrypoints.http.pages.render import (
+    AnyRequest,
+    container_of,
+    error_page,
+    locale_of,
+    money,
+    page,
+    same_origin,
+    settings_of,
+)
+
+HIDDEN_FIELDS = ("clickid", "telegram_chat_id", "locale", "fbclid")
+MAX_FIELD = 512
+PENDING_REFRESH_SECONDS = 3
+ERROR_KEYS = {
+    ("email", ErrorCode.VALIDATION_ERROR): "invalid_email",
+    ("plan", ErrorCode.VALIDATION_ERROR): "invalid_plan",
+    ("mode", ErrorCode.VALIDATION_ERROR): "invalid_plan",
+}
+
+
+def _plans(request: AnyRequest, locale: Locale) -> list[dict[str, str]]:
+    texts = TEXTS[locale]
+    plans = []
+    for plan in container_of(request).catalog().plans:
+        price = money(plan.price.amount, plan.price.currency)
+        if plan.period_days:
+            price = f"{price} {texts['per_month']}"
+        plans.append(
+            {"code": plan.code.value, "label": texts[f"plan_{plan.code.value}"], "price": price}
+        )
+    return plans
+
+
+def _form_page(
+    request: AnyRequest, locale: Locale, values: dict[str, str], error: str | None, status: int
+) -> Response[str]:
+    return page(
+        "pay.html",
+        locale,
+        status_code=status,
+        plans=_plans(request, locale),
+        values=values,
+        hidden={k: values[k] for k in HIDDEN_FIELDS if values.get(k)},
+        error=error,
+    )
+
+
+def _error_text(locale: Locale, error: DomainError) -> str:
+    field = str(error.details.get("field", ""))
+    key = ERROR_KEYS.get((field, error.code))
+    if key is None and error.code is ErrorCode.SERVICE_UNAVAILABLE:
+        key = "unavailable"
+    return TEXTS[locale][key] if key else error.message
+
+
+@get("/pay", include_in_schema=False)
+async def pay_form(request: AnyRequest) -> Response[str]:
+    """The pay form; ``clickid``, ``telegram_chat_id``, ``locale``, ``plan`` come from the query."""
+    query = request.query_params
+    values = {k: query.get(k, "")[:MAX_FIELD] for k in (*HIDDEN_FIELDS, "plan", "email")}
+    values["plan"] = values["plan"] or PlanCode.ONE_TIME_BASIC.value
+    locale = locale_of(request, _known_locale(values["locale"]))
+    return _form_page(request, locale, values, None, 200)
+
+
+@post("/pay", include_in_schema=False, guards=[rate_limit], status_code=303)
+async def pay_submit(request: AnyRequest) -> Response[Any]:
+    """Start the checkout and send the buyer to the provider (303), or show the form again."""
+    form = await request.form()
+    values = {k: str(form.get(k) or "")[:MAX_FIELD] for k in (*HIDDEN_FIELDS, "plan", "email")}
+    locale = locale_of(request, _known_locale(values["locale"]))
+    if not same_origin(request):
+        return error_page(request, "forbidden", 403)
+    container = container_of(request)
+    settings = settings_of(request)
+    try:
+        plan = container.catalog().get(values["plan"])
+        started = await container.start_checkout().execute(
+            StartCheckoutCommand(
+                mode=plan.mode.value,
+                plan=plan.code.value,
+                email=values["email"],
+                clickid=values["clickid"] or None,
+                locale=values["locale"] or locale.value,
+                telegram_chat_id=values["telegram_chat_id"] or None,
+                fbclid=values["fbclid"] or None,
+                client_ip=ClientAddress(parse_trusted_proxies(settings.trusted_proxies))(
+                    cast(Any, request)
+                ),
+                user_agent=request.headers.get("user-agent", "")[:MAX_FIELD] or None,
+            )
+        )
+    except DomainError as error:
+        status = 503 if error.code is ErrorCode.SERVICE_UNAVAILABLE else 400
+        return _form_page(request, locale, values, _error_text(locale, error), status)
+    return Redirect(started.checkout_url, status_code=303)
+
+
+@get("/pay/success", include_in_schema=False)
+async def pay_success(request: AnyRequest) -> Response[str]:
+    """Shows "payment pending" (refreshing) until paid, then the activation link."""
+    session_id = request.query_params.get("session_id", "")[:MAX_FIELD]
+    container = container_of(request)
+    try:
+        summary = await DescribeCheckout(uow=container.uow()).execute(session_id)
+        status = await container.session_status().execute(session_id)
+    except PaymentNotFound:
+        return error_page(request, "not_found", 404)
+    locale = locale_of(request, summary.locale)
+    link = status.activation_link
+    state = status.payment_status.value
+    if status.payment_status is PaymentStatus.PAID and link is None:
+        state = PaymentStatus.UNPAID.value  # paid, the token is on its way: keep refreshing
+    return page(
+        "success.html",
+        locale,
+        state=state,
+        summary=summary,
+        plan_label=TEXTS[locale][f"plan_{summary.plan.value}"],
+        amount=money(summary.amount, summary.currency),
+        link=link,
+        telegram=bool(link and link.startswith("https://t.me/")),
+        refresh=PENDING_REFRESH_SECONDS,
+        retry_url=f"/pay?plan={summary.plan.value}&lang={locale.value}",
+    )
+
+
+def _known_locale(raw: str) -> Locale | None:
+    try:
+        return Locale(raw.strip().lower()) if raw else None
+    except ValueError:
+        return None

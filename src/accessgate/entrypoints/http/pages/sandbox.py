@@ -1,0 +1,127 @@
+"""The sandbox provider's pages: the checkout with Pay and Decline, and its portal.
+
+Pay (or Decline) answers the buyer first, with a redirect to ``/pay/success``;
+then, as a background task, the sandbox posts its signed event to
+``<APP_PUBLIC_BASE_URL>/webhook/sandbox`` like a real provider would, so the
+event enters through the same webhook endpoint and signature check as any
+provider's. Failed deliveries are retried a few times, then logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from litestar import Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.response import Redirect
+
+from accessgate.adapters.memory.payment_gateway import WebhookDelivery
+from accessgate.adapters.sandbox import SandboxPaymentGateway
+from accessgate.adapters.sandbox.gateway import OUTCOME_KINDS
+from accessgate.domain.model.errors import PaymentNotFound
+from accessgate.domain.model.status import PaymentStatus
+from accessgate.domain.usecases.describe_checkout import CheckoutSummary, DescribeCheckout
+from accessgate.entrypoints.http.pages.i18n import TEXTS
+from accessgate.entrypoints.http.pages.render import (
+    AnyRequest,
+    container_of,
+    error_page,
+    locale_of,
+    money,
+    page,
+    same_origin,
+)
+
+log = logging.getLogger("accessgate.sandbox")
+DELIVERY_ATTEMPTS = 4
+DELIVERY_TIMEOUT = 10.0
+
+
+def _gateway(request: AnyRequest) -> SandboxPaymentGateway | None:
+    gateway = container_of(request).gateway()
+    return gateway if isinstance(gateway, SandboxPaymentGateway) else None
+
+
+async def _summary(request: AnyRequest, session_id: str) -> CheckoutSummary | None:
+    try:
+        summary = await DescribeCheckout(uow=container_of(request).uow()).execute(session_id)
+    except PaymentNotFound:
+        return None
+    return summary
+
+
+def _success_url(session_id: str, lang: str) -> str:
+    return f"/pay/success?session_id={quote(session_id, safe='')}&lang={lang}"
+
+
+@get("/sandbox/checkout/{session_id:str}", include_in_schema=False)
+async def checkout_page(request: AnyRequest, session_id: str) -> Response[str]:
+    """The order with Pay and Decline buttons."""
+    summary = await _summary(request, session_id) if _gateway(request) else None
+    if summary is None:
+        return error_page(request, "not_found", 404)
+    locale = locale_of(request, summary.locale)
+    return page(
+        "sandbox_checkout.html",
+        locale,
+        summary=summary,
+        plan_label=TEXTS[locale][f"plan_{summary.plan.value}"],
+        amount=money(summary.amount, summary.currency),
+        open=summary.payment_status is PaymentStatus.UNPAID,
+        action=f"/sandbox/checkout/{quote(session_id, safe='')}",
+        success_url=_success_url(session_id, locale.value),
+    )
+
+
+@post("/sandbox/checkout/{session_id:str}/{outcome:str}", include_in_schema=False, status_code=303)
+async def checkout_choice(request: AnyRequest, session_id: str, outcome: str) -> Response[Any]:
+    """Pay or Decline: redirect the buyer, then deliver the signed event to the webhook."""
+    gateway = _gateway(request)
+    summary = await _summary(request, session_id) if gateway else None
+    if gateway is None or summary is None or outcome not in OUTCOME_KINDS:
+        return error_page(request, "not_found", 404)
+    if not same_origin(request):
+        return error_page(request, "forbidden", 403)
+    locale = locale_of(request, summary.locale)
+    target = _success_url(session_id, locale.value)
+    if summary.payment_status is not PaymentStatus.UNPAID:
+        return Redirect(target, status_code=303)
+    delivery = gateway.signed_event(
+        outcome=outcome,
+        session_id=summary.session_id,
+        order_id=summary.order_id,
+        amount=summary.amount,
+        currency=summary.currency,
+    )
+    task = BackgroundTask(deliver_webhook, gateway.webhook_url, delivery)
+    return Redirect(target, status_code=303, background=task)
+
+
+async def deliver_webhook(url: str, delivery: WebhookDelivery) -> bool:
+    """Post a signed event to the webhook endpoint; retry on 5xx and network errors."""
+    async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT) as client:
+        for attempt in range(DELIVERY_ATTEMPTS):
+            try:
+                response = await client.post(url, content=delivery.body, headers=delivery.headers)
+            except httpx.HTTPError as error:
+                log.warning("sandbox webhook to %s failed: %s", url, type(error).__name__)
+            else:
+                if response.status_code < 300:
+                    log.info("sandbox webhook delivered (%d)", response.status_code)
+                    return True
+                log.warning("sandbox webhook answered %d", response.status_code)
+                if response.status_code < 500:
+                    return False
+            await asyncio.sleep(0.5 * 2**attempt)
+    log.error("sandbox webhook not delivered after %d attempts", DELIVERY_ATTEMPTS)
+    return False
+
+
+@get("/sandbox/portal", include_in_schema=False)
+async def portal_page(request: AnyRequest) -> Response[str]:
+    """The sandbox's stand-in for a provider's customer portal."""
+    return page("portal.html", locale_of(request))

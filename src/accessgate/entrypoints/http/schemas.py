@@ -1,0 +1,160 @@
+"""Request and response bodies of the API (seed 002 field names, exactly).
+
+Requests refuse unknown fields and bound every string; the use cases check
+the rest (email format, mode/plan agreement, MobiSlon status names).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from accessgate.domain.model.status import AccessStatus, FulfillmentStatus, PaymentStatus
+from accessgate.domain.model.values import MAX_TELEGRAM_ID, Locale, Mode, PlanCode
+
+EmailStr = Annotated[str, Meta(min_length=1, max_length=254, description="An email address")]
+ShortStr = Annotated[str, Meta(max_length=512)]
+TokenStr = Annotated[str, Meta(min_length=1, max_length=64, description="Activation token")]
+OtpStr = Annotated[str, Meta(min_length=1, max_length=16, description="The six-digit code")]
+TelegramId = Annotated[int, Meta(gt=0, le=MAX_TELEGRAM_ID, description="Telegram user id")]
+TrackingParams = Annotated[dict[ShortStr, ShortStr], Meta(max_length=50)]
+
+
+class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of request bodies: unknown fields are refused."""
+
+
+class CheckoutSessionRequest(Body):
+    """``POST /api/payment/checkout-session``."""
+
+    mode: Mode
+    plan: PlanCode
+    email: EmailStr
+    clickid: ShortStr | None = None
+    locale: Locale | None = None
+    telegram_chat_id: ShortStr | None = None
+
+
+class CheckoutSessionResponse(msgspec.Struct, kw_only=True):
+    """Where to send the buyer."""
+
+    checkout_url: str
+    session_id: str
+    order_id: str
+
+
+class SessionStatusResponse(msgspec.Struct, kw_only=True):
+    """``GET /api/payment/session-status``; ``activation_link`` is null until a token is issued."""
+
+    payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
+    access_status: AccessStatus
+    activation_link: str | None
+
+
+class EmailRequest(Body):
+    """A request naming an email."""
+
+    email: EmailStr
+
+
+class PortalResponse(msgspec.Struct, kw_only=True):
+    """``POST /api/payment/customer-portal``."""
+
+    portal_url: str
+
+
+class ActivateRequest(Body):
+    """``POST /api/access/activate`` and ``/api/bot/access/activate``."""
+
+    activation_token: TokenStr
+    telegram_user_id: TelegramId
+
+
+class ActivateResponse(msgspec.Struct, kw_only=True):
+    """Access granted, with the order payload flat beside it."""
+
+    access_granted: bool
+    order_id: str
+    plan: PlanCode
+    access_status: AccessStatus
+    valid_until: datetime | None
+
+
+class RestoreRequested(msgspec.Struct, kw_only=True):
+    """The one answer of a restore request, whatever the email."""
+
+    status: Literal["otp_delivery_sent", "otp_logged"]
+
+
+class RestoreConfirmRequest(Body):
+    """``POST /api/auth/restore/confirm``."""
+
+    email: EmailStr
+    otp: OtpStr
+    telegram_user_id: TelegramId | None = None
+
+
+class BotRestoreConfirmRequest(Body):
+    """``POST /api/bot/restore/confirm``: the Telegram account is required."""
+
+    email: EmailStr
+    otp: OtpStr
+    telegram_user_id: TelegramId
+
+
+class RestoreConfirmResponse(msgspec.Struct, kw_only=True):
+    """A restored activation link and whether access was granted at once."""
+
+    status: str
+    activation_link: str
+    access_granted: bool
+
+
+class TelegramUserRequest(Body):
+    """``POST /api/bot/access/status``."""
+
+    telegram_user_id: TelegramId
+
+
+class AccessStatusResponse(msgspec.Struct, kw_only=True):
+    """The access of a Telegram account; null fields when it has none."""
+
+    is_paid: bool
+    order_id: str | None
+    plan: PlanCode | None
+    access_status: AccessStatus | None
+
+
+class MobiSlonEventRequest(Body):
+    """``POST /api/tracking/mobi-slon-event``."""
+
+    status: Annotated[str, Meta(min_length=1, max_length=64)]
+    clickid: Annotated[str, Meta(min_length=1, max_length=512)]
+    session_id: ShortStr | None = None
+    page_path: ShortStr | None = None
+    tracking_params: TrackingParams | None = None
+
+
+class RelayResponse(msgspec.Struct, kw_only=True):
+    """What happened to a tracking event: ``queued``, ``duplicate`` or ``disabled``."""
+
+    status: Literal["queued", "duplicate", "disabled"]
+
+
+class WebhookResponse(msgspec.Struct, kw_only=True):
+    """A webhook delivery was received; the outcome of each event in it."""
+
+    received: bool
+    outcomes: list[str]
+
+
+class HealthResponse(msgspec.Struct, kw_only=True):
+    """``GET /health`` when every service answers."""
+
+    status: Literal["ok"]
+    services: dict[str, str]
+    timestamp: str
