@@ -9,6 +9,7 @@ import pytest
 
 from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.stripe import StripeGateway
+from accessgate.domain.model.errors import InvalidSignature
 from accessgate.domain.model.payment_event import PaymentEvent, PaymentEventKind
 from accessgate.domain.model.values import Money
 from tests.stripe import stripe_events as se
@@ -220,3 +221,21 @@ def test_unknown_types_give_nothing(gw: StripeGateway, clock: SettableClock, typ
         deliver(gw, clock, type_, {"id": "x_1", "object": "whatever", "nested": {"a": [1, 2]}})
         == []
     )
+
+
+def test_known_type_with_a_broken_object_is_rejected(
+    gw: StripeGateway, clock: SettableClock
+) -> None:
+    broken = se.charge(payment_intent="pi_1", amount=1990, refunded=1990)
+    del broken["amount"]
+    with pytest.raises(InvalidSignature):
+        deliver(gw, clock, "charge.refunded", broken)
+
+
+def test_known_type_about_another_object_is_rejected(
+    gw: StripeGateway, clock: SettableClock
+) -> None:
+    with pytest.raises(InvalidSignature):
+        deliver(gw, clock, "invoice.paid", se.charge(payment_intent="pi_1", amount=1, refunded=1))
+    with pytest.raises(InvalidSignature):
+        deliver(gw, clock, "invoice.paid", {"id": "x", "object": "quote"})

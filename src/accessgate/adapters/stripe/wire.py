@@ -1,6 +1,9 @@
 """The parts of Stripe's event objects that the adapter reads, as msgspec Structs.
 
 Only the fields used are declared; every other field is skipped while decoding.
+Each object Struct is tagged by Stripe's ``object`` field, so an event about
+one of them decodes in a single pass; any other event falls back to a raw
+envelope whose object is never decoded.
 Fields that moved between Stripe API versions are declared in both places
 (``invoice.subscription`` before 2025-03-31, ``invoice.parent.subscription_details``
 after; ``subscription.current_period_end`` before, ``items.data[].current_period_end``
@@ -13,13 +16,13 @@ import msgspec
 
 
 class Data(msgspec.Struct):
-    """``data`` of an event; ``object`` is decoded later, by event type."""
+    """``data`` of an event whose object is not one of ours: kept raw, never decoded."""
 
     object: msgspec.Raw
 
 
 class Event(msgspec.Struct):
-    """A Stripe event (``object: "event"``)."""
+    """A Stripe event (``object: "event"``) of any type."""
 
     id: str
     type: str
@@ -27,7 +30,7 @@ class Event(msgspec.Struct):
     data: Data
 
 
-class CheckoutSession(msgspec.Struct):
+class CheckoutSession(msgspec.Struct, tag_field="object", tag="checkout.session"):
     """A ``checkout.session``."""
 
     id: str
@@ -72,7 +75,7 @@ class InvoiceParent(msgspec.Struct):
     subscription_details: SubscriptionDetails | None = None
 
 
-class Invoice(msgspec.Struct):
+class Invoice(msgspec.Struct, tag_field="object", tag="invoice"):
     """An ``invoice``."""
 
     id: str
@@ -109,7 +112,7 @@ class SubscriptionItems(msgspec.Struct):
     data: list[SubscriptionItem] = msgspec.field(default_factory=list)
 
 
-class Subscription(msgspec.Struct):
+class Subscription(msgspec.Struct, tag_field="object", tag="subscription"):
     """A ``subscription``."""
 
     id: str
@@ -127,7 +130,7 @@ class Subscription(msgspec.Struct):
         return max(known) if known else None
 
 
-class Charge(msgspec.Struct):
+class Charge(msgspec.Struct, tag_field="object", tag="charge"):
     """A ``charge``."""
 
     id: str
@@ -138,7 +141,7 @@ class Charge(msgspec.Struct):
     customer: str | None = None
 
 
-class Dispute(msgspec.Struct):
+class Dispute(msgspec.Struct, tag_field="object", tag="dispute"):
     """A ``dispute``."""
 
     id: str
@@ -148,6 +151,25 @@ class Dispute(msgspec.Struct):
     currency: str | None = None
 
 
+StripeObject = CheckoutSession | Invoice | Subscription | Charge | Dispute
+
+
+class TypedData(msgspec.Struct):
+    """``data`` of an event about one of the objects read, told apart by ``object``."""
+
+    object: StripeObject
+
+
+class TypedEvent(msgspec.Struct):
+    """A Stripe event decoded in one pass (the hot path)."""
+
+    id: str
+    type: str
+    created: int
+    data: TypedData
+
+
+TYPED_EVENT = msgspec.json.Decoder(TypedEvent)
 EVENT = msgspec.json.Decoder(Event)
 CHECKOUT_SESSION = msgspec.json.Decoder(CheckoutSession)
 INVOICE = msgspec.json.Decoder(Invoice)
