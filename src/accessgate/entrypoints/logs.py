@@ -61,7 +61,6 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
     "asctime",
     "request_id",
 }
-_OWN_HANDLER = "_accessgate_handler"
 
 
 def redact(text: str) -> str:
@@ -111,6 +110,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+FRAMEWORK_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar")
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -122,7 +122,11 @@ def wants_json(settings: Settings) -> bool:
 
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
-    """Install the root handler (replacing one installed before) and return it.
+    """Install the one root handler (replacing any other) and return it.
+
+    The framework loggers (uvicorn, litestar) lose their own handlers and
+    propagate to it, so every record is formatted and redacted alike. Call it
+    again after building a Litestar app that configured logging itself.
 
     Raises:
         ConfigError: when ``LOG_LEVEL`` names no level.
@@ -130,10 +134,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, _OWN_HANDLER, False):
-            root.removeHandler(handler)
+        root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
-    setattr(handler, _OWN_HANDLER, True)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter() if wants_json(settings) else logging.Formatter(TEXT_FORMAT)
@@ -143,7 +145,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
         raise ConfigError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     root.addHandler(handler)
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in FRAMEWORK_LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True

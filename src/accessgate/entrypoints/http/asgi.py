@@ -25,6 +25,7 @@ NO_WORKER_ENV = "ACCESSGATE_SERVE_NO_WORKER"
 def build_app(settings: Settings, container: Core, *, with_worker: bool = True) -> Litestar:
     """The app; with ``with_worker`` the outbox loop runs from start-up to shutdown."""
     app = create_app(settings, container)
+    configure_logging(settings)  # a Litestar default logging config would replace ours
     if with_worker:
         loop = OutboxLoop.of(container, settings)
 

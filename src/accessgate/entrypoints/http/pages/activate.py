@@ -42,7 +42,7 @@ async def activate_form(request: AnyRequest) -> Response[str]:
         return page(
             "activate.html", locale, status_code=400, token="", error=TEXTS[locale]["missing_token"]
         )
-    return page("activate.html", locale, token=token, error=None, user_id="")
+    return page("activate.html", locale, request=request, token=token, error=None, user_id="")
 
 
 @post("/activate", include_in_schema=False, guards=[rate_limit], status_code=200)

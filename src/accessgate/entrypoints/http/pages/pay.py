@@ -55,6 +55,7 @@ def _form_page(
     return page(
         "pay.html",
         locale,
+        request=request,
         status_code=status,
         plans=_plans(request, locale),
         values=values,
@@ -132,6 +133,7 @@ async def pay_success(request: AnyRequest) -> Response[str]:
     return page(
         "success.html",
         locale,
+        request=request,
         state=state,
         summary=summary,
         plan_label=TEXTS[locale][f"plan_{summary.plan.value}"],

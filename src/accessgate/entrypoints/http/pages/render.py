@@ -16,7 +16,7 @@ changes state.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response
@@ -34,7 +34,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
 }
 
 _engine: JinjaTemplateEngine | None = None
@@ -85,10 +85,23 @@ def page(
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    request: AnyRequest | None = None,
     **context: Any,
 ) -> Response[str]:
-    """Render template ``name`` in ``locale`` into an HTML response."""
-    html = engine().get_template(name).render(t=TEXTS[locale], lang=locale.value, **context)
+    """Render template ``name`` in ``locale`` into an HTML response.
+
+    With ``request`` (a GET), the page links to itself in the other languages.
+    """
+    switch = {}
+    if request is not None and request.method == "GET":
+        for other in Locale:
+            query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+            switch[other.value] = f"{request.url.path}?{urlencode([*query, ('lang', other.value)])}"
+    html = (
+        engine()
+        .get_template(name)
+        .render(t=TEXTS[locale], lang=locale.value, switch=switch, **context)
+    )
     return Response(
         html,
         status_code=status_code,
@@ -99,7 +112,13 @@ def page(
 
 def error_page(request: AnyRequest, key: str, status_code: int) -> Response[str]:
     """A short HTML page with the message ``key`` in the request's language."""
-    return page("message.html", locale_of(request), status_code=status_code, message_key=key)
+    return page(
+        "message.html",
+        locale_of(request),
+        status_code=status_code,
+        request=request,
+        message_key=key,
+    )
 
 
 def _origin(url: str) -> tuple[str, str] | None:

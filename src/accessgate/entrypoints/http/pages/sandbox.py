@@ -68,6 +68,7 @@ async def checkout_page(request: AnyRequest, session_id: str) -> Response[str]:
     return page(
         "sandbox_checkout.html",
         locale,
+        request=request,
         summary=summary,
         plan_label=TEXTS[locale][f"plan_{summary.plan.value}"],
         amount=money(summary.amount, summary.currency),
@@ -124,4 +125,4 @@ async def deliver_webhook(url: str, delivery: WebhookDelivery) -> bool:
 @get("/sandbox/portal", include_in_schema=False)
 async def portal_page(request: AnyRequest) -> Response[str]:
     """The sandbox's stand-in for a provider's customer portal."""
-    return page("portal.html", locale_of(request))
+    return page("portal.html", locale_of(request), request=request)
