@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from accessgate.domain.model.errors import ErrorCode
 from accessgate.domain.usecases.activate_access import (
@@ -51,7 +53,7 @@ class AccessController(Controller):
         responses=errors(*PUBLIC, *ACTIVATION_ERRORS),
     )
     async def activate(
-        self, data: ActivateRequest, activate_access: ActivateAccess
+        self, data: JSONBody[ActivateRequest], activate_access: NamedDependency[ActivateAccess]
     ) -> ActivateResponse:
         """Bind the order's access to a Telegram account with its one-time token."""
         result = await activate_access.execute(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from accessgate.domain.usecases.access_status import GetAccessStatus
 from accessgate.domain.usecases.activate_access import ActivateAccess, ActivateAccessCommand
@@ -39,7 +41,7 @@ class BotController(Controller):
         responses=errors(*INTERNAL),
     )
     async def status(
-        self, data: TelegramUserRequest, access_status: GetAccessStatus
+        self, data: JSONBody[TelegramUserRequest], access_status: NamedDependency[GetAccessStatus]
     ) -> AccessStatusResponse:
         """The access of a Telegram account: paid now or not, and its order."""
         view = await access_status.execute(data.telegram_user_id)
@@ -57,7 +59,7 @@ class BotController(Controller):
         responses=errors(*INTERNAL, *ACTIVATION_ERRORS),
     )
     async def activate(
-        self, data: ActivateRequest, activate_access: ActivateAccess
+        self, data: JSONBody[ActivateRequest], activate_access: NamedDependency[ActivateAccess]
     ) -> ActivateResponse:
         """Activate with a deep-link token: ``access_granted`` plus the flat order payload."""
         result = await activate_access.execute(
@@ -74,7 +76,7 @@ class BotController(Controller):
         responses=errors(*INTERNAL),
     )
     async def restore_request(
-        self, data: EmailRequest, request_restore: RequestRestore
+        self, data: JSONBody[EmailRequest], request_restore: NamedDependency[RequestRestore]
     ) -> RestoreRequested:
         """Email a restore code (same answer for any address)."""
         await request_restore.execute(data.email)
@@ -87,7 +89,9 @@ class BotController(Controller):
         responses=errors(*INTERNAL, *CONFIRM_ERRORS),
     )
     async def restore_confirm(
-        self, data: BotRestoreConfirmRequest, confirm_restore: ConfirmRestore
+        self,
+        data: JSONBody[BotRestoreConfirmRequest],
+        confirm_restore: NamedDependency[ConfirmRestore],
     ) -> RestoreConfirmResponse:
         """Check the code and activate for the Telegram account at once."""
         result = await confirm_restore.execute(

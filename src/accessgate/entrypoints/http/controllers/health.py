@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from accessgate.domain.model.errors import ErrorCode, ServiceUnavailable
 from accessgate.entrypoints.http.errors import utc_timestamp
@@ -53,7 +54,7 @@ class HealthController(Controller):
         operation_id="health",
         responses=errors(ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL_ERROR),
     )
-    async def health(self, health_checks: HealthChecks) -> HealthResponse:
+    async def health(self, health_checks: NamedDependency[HealthChecks]) -> HealthResponse:
         """200 when every service answers; else 503 naming the failing ones in ``details``."""
         services = await health_checks.run()
         failing = sorted(name for name, state in services.items() if state != "ok")

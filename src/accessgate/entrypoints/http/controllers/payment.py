@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
 
 from accessgate.domain.model.errors import ErrorCode
 from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
@@ -53,12 +54,10 @@ class PaymentController(Controller):
     async def checkout_session(
         self,
         request: Request[Any, Any, Any],
-        data: CheckoutSessionRequest,
-        start_checkout: StartCheckout,
-        client_address: ClientAddress,
-        fbclid: Annotated[
-            str | None, Parameter(query="fbclid", max_length=512, required=False)
-        ] = None,
+        data: JSONBody[CheckoutSessionRequest],
+        start_checkout: NamedDependency[StartCheckout],
+        client_address: NamedDependency[ClientAddress],
+        fbclid: Annotated[str | None, QueryParameter(max_length=512, required=False)] = None,
     ) -> CheckoutSessionResponse:
         """Open a checkout for a new order; send the buyer to ``checkout_url``.
 
@@ -91,8 +90,8 @@ class PaymentController(Controller):
     )
     async def get_session_status(
         self,
-        session_status: GetSessionStatus,
-        session_id: Annotated[str, Parameter(query="session_id", min_length=1, max_length=255)],
+        session_status: NamedDependency[GetSessionStatus],
+        session_id: Annotated[str, QueryParameter(min_length=1, max_length=255)],
     ) -> SessionStatusResponse:
         """Where a checkout stands; ``activation_link`` appears once a token is issued."""
         status = await session_status.execute(session_id)
@@ -110,7 +109,9 @@ class PaymentController(Controller):
         responses=errors(*PUBLIC, E.USER_NOT_FOUND, E.SERVICE_UNAVAILABLE),
     )
     async def customer_portal(
-        self, data: EmailRequest, open_customer_portal: OpenCustomerPortal
+        self,
+        data: JSONBody[EmailRequest],
+        open_customer_portal: NamedDependency[OpenCustomerPortal],
     ) -> PortalResponse:
         """A link to the provider's portal where the subscriber manages the subscription."""
         return PortalResponse(portal_url=await open_customer_portal.execute(data.email))

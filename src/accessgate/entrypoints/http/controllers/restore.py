@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from accessgate.domain.model.errors import ErrorCode
 from accessgate.domain.usecases.confirm_restore import ConfirmRestore, ConfirmRestoreCommand
@@ -37,7 +39,7 @@ class RestoreController(Controller):
 
     @post("/request", operation_id="requestRestore", status_code=200, responses=errors(*PUBLIC))
     async def request_code(
-        self, data: EmailRequest, request_restore: RequestRestore
+        self, data: JSONBody[EmailRequest], request_restore: NamedDependency[RequestRestore]
     ) -> RestoreRequested:
         """Email a code if the address has a paid order; the answer is the same for any address."""
         await request_restore.execute(data.email)
@@ -50,7 +52,9 @@ class RestoreController(Controller):
         responses=errors(*PUBLIC, *CONFIRM_ERRORS),
     )
     async def confirm(
-        self, data: RestoreConfirmRequest, confirm_restore: ConfirmRestore
+        self,
+        data: JSONBody[RestoreConfirmRequest],
+        confirm_restore: NamedDependency[ConfirmRestore],
     ) -> RestoreConfirmResponse:
         """Check the code, rotate the activation token; with ``telegram_user_id`` activate at once."""
         result = await confirm_restore.execute(

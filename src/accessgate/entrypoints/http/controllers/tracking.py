@@ -6,7 +6,8 @@ import base64
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
 
 from accessgate.domain.model.outbox import Channel
 from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent, TrackingCommand
@@ -18,7 +19,7 @@ from accessgate.entrypoints.http.schemas import MobiSlonEventRequest, RelayRespo
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 BEACON_FIELDS = frozenset({"status", "clickid", "session_id", "page_path"})
 MAX_VALUE = 512
-Query = Annotated[str | None, Parameter(max_length=MAX_VALUE, required=False)]
+Query = Annotated[str | None, QueryParameter(max_length=MAX_VALUE, required=False)]
 
 
 class TrackingController(Controller):
@@ -32,9 +33,9 @@ class TrackingController(Controller):
     async def meta_event(
         self,
         request: Request[Any, Any, Any],
-        relay_tracking_event: RelayTrackingEvent,
-        client_address: ClientAddress,
-        status: Annotated[str, Parameter(min_length=1, max_length=128)],
+        relay_tracking_event: NamedDependency[RelayTrackingEvent],
+        client_address: NamedDependency[ClientAddress],
+        status: Annotated[str, QueryParameter(min_length=1, max_length=128)],
         fbclid: Query = None,
         ip: Query = None,
         ua: Query = None,
@@ -58,7 +59,9 @@ class TrackingController(Controller):
         responses=errors(*PUBLIC),
     )
     async def mobislon_event(
-        self, data: MobiSlonEventRequest, relay_tracking_event: RelayTrackingEvent
+        self,
+        data: JSONBody[MobiSlonEventRequest],
+        relay_tracking_event: NamedDependency[RelayTrackingEvent],
     ) -> RelayResponse:
         """Queue a funnel event for MobiSlon; a (clickid, status) pair is relayed once."""
         result = await relay_tracking_event.execute(
@@ -82,9 +85,9 @@ class TrackingController(Controller):
     async def mobislon_beacon(
         self,
         request: Request[Any, Any, Any],
-        relay_tracking_event: RelayTrackingEvent,
-        status: Annotated[str, Parameter(min_length=1, max_length=64)],
-        clickid: Annotated[str, Parameter(min_length=1, max_length=MAX_VALUE)],
+        relay_tracking_event: NamedDependency[RelayTrackingEvent],
+        status: Annotated[str, QueryParameter(min_length=1, max_length=64)],
+        clickid: Annotated[str, QueryParameter(min_length=1, max_length=MAX_VALUE)],
         session_id: Query = None,
         page_path: Query = None,
     ) -> Response[bytes]:

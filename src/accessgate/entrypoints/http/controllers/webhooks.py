@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, post
-from litestar.params import Dependency, Parameter
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, SkipValidation
 
 from accessgate.domain.model.errors import DomainError, ErrorCode
 from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
@@ -69,8 +70,8 @@ class WebhookController(Controller):
     async def stripe_webhook(
         self,
         request: Request[Any, Any, Any],
-        payment_gateway: Annotated[PaymentGateway, Dependency(skip_validation=True)],
-        handle_payment_events: HandlePaymentEvents,
+        payment_gateway: NamedDependency[SkipValidation[PaymentGateway]],
+        handle_payment_events: NamedDependency[HandlePaymentEvents],
     ) -> WebhookResponse:
         """Stripe's webhook, verified with ``Stripe-Signature`` and ``STRIPE_WEBHOOK_SECRET``."""
         return await receive(request, "stripe", payment_gateway, handle_payment_events)
@@ -84,9 +85,9 @@ class WebhookController(Controller):
     async def provider_webhook(
         self,
         request: Request[Any, Any, Any],
-        payment_gateway: Annotated[PaymentGateway, Dependency(skip_validation=True)],
-        handle_payment_events: HandlePaymentEvents,
-        provider: Annotated[str, Parameter(max_length=64)],
+        payment_gateway: NamedDependency[SkipValidation[PaymentGateway]],
+        handle_payment_events: NamedDependency[HandlePaymentEvents],
+        provider: Annotated[str, PathParameter(max_length=64)],
     ) -> WebhookResponse:
         """The webhook of the configured provider named in the path (``sandbox``, ``stripe``, ...)."""
         return await receive(request, provider, payment_gateway, handle_payment_events)
