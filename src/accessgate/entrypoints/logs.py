@@ -145,6 +145,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
         raise ConfigError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     for name in FRAMEWORK_LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -15,7 +15,7 @@ import logging
 import signal
 
 from accessgate.config import Settings
-from accessgate.container import Core
+from accessgate.container import Core, start_services, stop_services
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
 
 log = logging.getLogger("accessgate.worker")
@@ -101,7 +101,8 @@ class OutboxLoop:
 
 
 async def run_worker(container: Core, settings: Settings) -> None:
-    """Run the loop in the foreground until SIGINT or SIGTERM."""
+    """Open the container's services, run the loop until SIGINT or SIGTERM, close them."""
+    await start_services(container)
     loop = OutboxLoop.of(container, settings)
     running = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -113,3 +114,4 @@ async def run_worker(container: Core, settings: Settings) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 running.remove_signal_handler(signum)
+        await stop_services(container)

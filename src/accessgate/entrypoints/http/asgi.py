@@ -14,7 +14,7 @@ import os
 from litestar import Litestar
 
 from accessgate.config import Settings, load_settings
-from accessgate.container import Core, create_container
+from accessgate.container import Core, create_container, start_services, stop_services
 from accessgate.entrypoints.http.app import create_app
 from accessgate.entrypoints.logs import configure_logging
 from accessgate.entrypoints.worker import OutboxLoop
@@ -23,20 +23,28 @@ NO_WORKER_ENV = "ACCESSGATE_SERVE_NO_WORKER"
 
 
 def build_app(settings: Settings, container: Core, *, with_worker: bool = True) -> Litestar:
-    """The app; with ``with_worker`` the outbox loop runs from start-up to shutdown."""
+    """The app, opening the container's services on start-up and closing them on shutdown.
+
+    The start-up checks the storage schema (a SQLite file is upgraded in place;
+    an outdated server database stops the start naming ``accessgate migrate``).
+    With ``with_worker`` the outbox loop runs from start-up to shutdown.
+    """
     app = create_app(settings, container)
     configure_logging(settings)  # a Litestar default logging config would replace ours
-    if with_worker:
-        loop = OutboxLoop.of(container, settings)
+    loop = OutboxLoop.of(container, settings) if with_worker else None
 
-        async def start_outbox() -> None:
+    async def start() -> None:
+        await start_services(container)
+        if loop is not None:
             await loop.start()
 
-        async def stop_outbox() -> None:
+    async def stop() -> None:
+        if loop is not None:
             await loop.shutdown()
+        await stop_services(container)
 
-        app.on_startup.append(start_outbox)
-        app.on_shutdown.append(stop_outbox)
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)
     return app
 
 
