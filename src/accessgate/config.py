@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_price_sub_monthly: str | None = None
     stripe_api_base: str | None = None
     stripe_webhook_tolerance: int = 300
+    stripe_timeout: float = 20.0
+    stripe_max_network_retries: int = 2
 
     plan_currency: str = "USD"
     plan_one_time_basic_amount: int = 1900

@@ -277,6 +277,8 @@ def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
             api_base=settings.stripe_api_base,
             tolerance_seconds=settings.stripe_webhook_tolerance,
             clock=clock,
+            timeout_seconds=settings.stripe_timeout,
+            max_network_retries=settings.stripe_max_network_retries,
         )
     from accessgate.adapters.sandbox import SandboxPaymentGateway
 
