@@ -140,6 +140,7 @@ def create_app(
         on_shutdown=[close],
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,  # logging is configured once by entrypoints.logs
         state=State(
             {
                 "settings": settings,

@@ -44,21 +44,29 @@ _PASS_HEADERS = ("allow", "retry-after")
 Req = Request[Any, Any, Any]
 
 
-def _field_error(item: Any) -> dict[str, str]:
-    if not isinstance(item, dict):
-        return {"reason": "invalid value"}
-    message = str(item.get("message", ""))
-    key = str(item.get("key", ""))[:64]
+def field_error(message: str, key: str = "", source: str = "body") -> dict[str, str]:
+    """Safe details of one validation failure: the field and the reason, never the value."""
+    path, _, located = message.partition(" - at ")
+    key = key[:64]
     if key in ("", "data"):
-        match = _BACKTICKED.search(message.split(" - at ")[-1] if " - at " in message else message)
-        key = match.group(1) if match and not message.startswith("Expected") else ""
-    reason = _QUOTED.sub("value", message.split(" - at ")[0])[:200]
+        where = located or ("" if message.startswith("Expected") else message)
+        match = _BACKTICKED.search(where)
+        key = match.group(1) if match else ""
+    reason = _QUOTED.sub("value", path)[:200]
     if reason == "value":
         reason = "Request body is missing"
-    out = {"reason": reason, "source": str(item.get("source", "body"))[:16]}
+    out = {"reason": reason, "source": source[:16]}
     if key:
         out["field"] = key
     return out
+
+
+def _field_error(item: Any) -> dict[str, str]:
+    if not isinstance(item, dict):
+        return {"reason": "invalid value"}
+    return field_error(
+        str(item.get("message", "")), str(item.get("key", "")), str(item.get("source", "body"))
+    )
 
 
 def validation_details(exc: HTTPException) -> dict[str, Any]:

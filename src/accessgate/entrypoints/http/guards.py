@@ -1,16 +1,22 @@
 """Route guards that read their configured instance from the app state.
 
 ``rate_limit`` limits public routes per client address (when enabled);
-``internal_token`` admits only the bot with ``X-Internal-Token``. Pages may use
-``rate_limit`` too.
+``internal_token`` admits only the bot with ``X-Internal-Token``; ``strict_body``
+refuses JSON bodies of the wrong types. Pages may use ``rate_limit`` too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+
+from accessgate.domain.model.errors import ValidationError
+from accessgate.entrypoints.http.exceptions import field_error
+from accessgate.entrypoints.http.schemas import Body
 
 STATE_RATE_LIMITER = "rate_limiter"
 STATE_INTERNAL_TOKEN = "internal_token_guard"  # noqa: S105 - a state key, not a secret
@@ -30,3 +36,27 @@ async def internal_token(
 ) -> None:
     """Admit only requests with the internal token; raises UNAUTHORIZED otherwise."""
     await connection.app.state[STATE_INTERNAL_TOKEN](connection, handler)
+
+
+async def strict_body(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Decode a JSON request body strictly (no ``"12"`` for an integer) before Litestar does.
+
+    Litestar converts bodies leniently; for request bodies typed with a
+    :class:`~accessgate.entrypoints.http.schemas.Body` this guard refuses wrong
+    types, unknown fields and malformed JSON first, as VALIDATION_ERROR.
+    """
+    field = handler.parsed_fn_signature.parameters.get("data")
+    target = field.annotation if field is not None else None
+    if not (isinstance(target, type) and issubclass(target, Body)):
+        return
+    raw = await Request[Any, Any, Any](connection.scope, connection.receive).body()
+    if not raw.strip():
+        raise ValidationError("Invalid request", reason="Request body is missing", source="body")
+    try:
+        msgspec.json.decode(raw, type=target)
+    except msgspec.ValidationError as error:
+        raise ValidationError("Invalid request", **field_error(str(error))) from None
+    except msgspec.DecodeError:
+        raise ValidationError("Invalid request", reason="Malformed JSON body") from None

@@ -12,7 +12,7 @@ from accessgate.domain.usecases.confirm_restore import ConfirmRestore, ConfirmRe
 from accessgate.domain.usecases.request_restore import RequestRestore
 from accessgate.entrypoints.http.controllers.access import ACTIVATION_ERRORS, activation_response
 from accessgate.entrypoints.http.controllers.restore import CONFIRM_ERRORS
-from accessgate.entrypoints.http.guards import internal_token
+from accessgate.entrypoints.http.guards import internal_token, strict_body
 from accessgate.entrypoints.http.openapi import INTERNAL, INTERNAL_SECURITY, errors
 from accessgate.entrypoints.http.schemas import (
     AccessStatusResponse,
@@ -31,7 +31,7 @@ class BotController(Controller):
 
     path = "/api/bot"
     tags = ["bot"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [internal_token]  # noqa: RUF012
+    guards = [internal_token, strict_body]  # noqa: RUF012
     security = [{INTERNAL_SECURITY: []}]  # noqa: RUF012
 
     @post(

@@ -13,7 +13,7 @@ from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
 from accessgate.domain.usecases.session_status import GetSessionStatus
 from accessgate.domain.usecases.start_checkout import StartCheckout, StartCheckoutCommand
 from accessgate.entrypoints.http.client import ClientAddress
-from accessgate.entrypoints.http.guards import rate_limit
+from accessgate.entrypoints.http.guards import rate_limit, strict_body
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
 from accessgate.entrypoints.http.schemas import (
     CheckoutSessionRequest,
@@ -43,7 +43,7 @@ class PaymentController(Controller):
 
     path = "/api/payment"
     tags = ["payment"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [rate_limit]  # noqa: RUF012
+    guards = [rate_limit, strict_body]  # noqa: RUF012
 
     @post(
         "/checkout-session",

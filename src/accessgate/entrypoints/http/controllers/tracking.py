@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 from accessgate.domain.model.outbox import Channel
 from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent, TrackingCommand
 from accessgate.entrypoints.http.client import ClientAddress
-from accessgate.entrypoints.http.guards import rate_limit
+from accessgate.entrypoints.http.guards import rate_limit, strict_body
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
 from accessgate.entrypoints.http.schemas import MobiSlonEventRequest, RelayResponse
 
@@ -27,7 +27,7 @@ class TrackingController(Controller):
 
     path = "/api/tracking"
     tags = ["tracking"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [rate_limit]  # noqa: RUF012
+    guards = [rate_limit, strict_body]  # noqa: RUF012
 
     @get("/meta-event", operation_id="relayMetaEvent", responses=errors(*PUBLIC))
     async def meta_event(
