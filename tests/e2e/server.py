@@ -62,7 +62,9 @@ class Server:
 
 
 @contextmanager
-def running_server(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    workdir: Path, extra_env: dict[str, str] | None = None, args: list[str] | None = None
+) -> Iterator[Server]:
     """Start ``python -m accessgate.entrypoints.cli serve``; always stop it."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -82,7 +84,8 @@ def running_server(workdir: Path, extra_env: dict[str, str] | None = None) -> It
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "accessgate.entrypoints.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "accessgate.entrypoints.cli", "serve", "--port", str(port)]
+            + (args or []),
             cwd=workdir,
             env=env,
             stdout=log,

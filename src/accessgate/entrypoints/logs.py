@@ -50,7 +50,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\1{MASK}",
     ),
     (
-        re.compile(r"(?i)(\"(?:activation_token|otp|password|code)\"\s*:\s*\")[^\"]*"),
+        re.compile(r"(?i)(\"(?:activation_token|otp|password)\"\s*:\s*\")[^\"]*"),
         rf"\1{MASK}",
     ),
     (re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+"), MASK),

@@ -20,8 +20,8 @@ from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.enums import MediaType
+from litestar.plugins.jinja import JinjaTemplateEngine
 
 from accessgate.config import Settings
 from accessgate.container import Core

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
 from litestar import Response, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.params import PathParameter
 from litestar.response import Redirect
 
 from accessgate.adapters.memory.payment_gateway import WebhookDelivery
@@ -39,6 +40,8 @@ from accessgate.entrypoints.http.pages.render import (
 log = logging.getLogger("accessgate.sandbox")
 DELIVERY_ATTEMPTS = 4
 DELIVERY_TIMEOUT = 10.0
+SessionId = Annotated[str, PathParameter(max_length=255)]
+Outcome = Annotated[str, PathParameter(max_length=16)]
 
 
 def _gateway(request: AnyRequest) -> SandboxPaymentGateway | None:
@@ -59,7 +62,7 @@ def _success_url(session_id: str, lang: str) -> str:
 
 
 @get("/sandbox/checkout/{session_id:str}", include_in_schema=False)
-async def checkout_page(request: AnyRequest, session_id: str) -> Response[str]:
+async def checkout_page(request: AnyRequest, session_id: SessionId) -> Response[str]:
     """The order with Pay and Decline buttons."""
     summary = await _summary(request, session_id) if _gateway(request) else None
     if summary is None:
@@ -79,7 +82,9 @@ async def checkout_page(request: AnyRequest, session_id: str) -> Response[str]:
 
 
 @post("/sandbox/checkout/{session_id:str}/{outcome:str}", include_in_schema=False, status_code=303)
-async def checkout_choice(request: AnyRequest, session_id: str, outcome: str) -> Response[Any]:
+async def checkout_choice(
+    request: AnyRequest, session_id: SessionId, outcome: Outcome
+) -> Response[Any]:
     """Pay or Decline: redirect the buyer, then deliver the signed event to the webhook."""
     gateway = _gateway(request)
     summary = await _summary(request, session_id) if gateway else None

@@ -1,0 +1,100 @@
+"""configure_logging: JSON or text, the request id, and no secret in any record."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from accessgate.config import ConfigError, Settings
+from accessgate.entrypoints.logs import REQUEST_ID, configure_logging, redact, wants_json
+
+
+@pytest.fixture
+def restore_root() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ('GET /activate?token=AbC_123-xyz HTTP/1.1" 200', "AbC_123-xyz"),
+        ("https://t.me/gate_bot?start=tok_9876543210", "tok_9876543210"),
+        ("headers: X-Internal-Token: s3cr3t-internal", "s3cr3t-internal"),
+        ("{'x-internal-token': 's3cr3t-internal'}", "s3cr3t-internal"),
+        ("Authorization: Bearer eyJhbGciOi.abc.def", "eyJhbGciOi.abc.def"),
+        ("stripe key sk_live_51HxYzAbCdEf rejected", "sk_live_51HxYzAbCdEf"),
+        ("restricted rk_test_abcdef123", "rk_test_abcdef123"),
+        ("secret whsec_AbCdEf0123456789 loaded", "whsec_AbCdEf0123456789"),
+        ('{"activation_token": "tok-123", "telegram_user_id": 1}', "tok-123"),
+        ('{"email": "a@b.co", "otp": "123456"}', "123456"),
+    ],
+)
+def test_redact_masks_secrets(text: str, secret: str) -> None:
+    masked = redact(text)
+    assert secret not in masked
+    assert "[REDACTED]" in masked
+
+
+def test_redact_keeps_ordinary_text() -> None:
+    text = 'GET /api/payment/session-status?session_id=cs_sandbox_ord_1 HTTP/1.1" 200'
+    assert redact(text) == text
+
+
+def test_json_lines_carry_the_request_id_and_no_secret(restore_root: None) -> None:
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="json"), stream)
+    token = REQUEST_ID.set("req-42")
+    try:
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", "/activate?token=SECRET1", "1.1", 200
+        )
+        logging.getLogger("accessgate.mail").info("To: a@b.co\n\n    %s", "654321")
+        try:
+            raise RuntimeError("boom with start=SECRET2")
+        except RuntimeError:
+            logging.getLogger("accessgate.http").exception("crashed")
+    finally:
+        REQUEST_ID.reset(token)
+    logging.getLogger("accessgate.worker").info("outside", extra={"claimed": 3})
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access, mail, crash, outside = lines
+    assert access["request_id"] == "req-42"
+    assert access["logger"] == "uvicorn.access"
+    assert "SECRET1" not in access["message"]
+    assert "/activate?token=[REDACTED]" in access["message"]
+    assert "654321" in mail["message"]  # the console mailer is the documented exception
+    assert crash["level"] == "ERROR"
+    assert "RuntimeError" in crash["exception"]
+    assert "SECRET2" not in json.dumps(crash)
+    assert outside["request_id"] == "-"
+    assert outside["claimed"] == 3
+
+
+def test_text_format_in_development_and_json_in_production(restore_root: None) -> None:
+    assert not wants_json(Settings())
+    assert wants_json(Settings(accessgate_env="production"))
+    assert not wants_json(Settings(accessgate_env="production", log_format="text"))
+    stream = io.StringIO()
+    configure_logging(Settings(), stream)
+    logging.getLogger("accessgate.test").warning("hello token=abc")
+    line = stream.getvalue().strip()
+    assert line.endswith("WARNING accessgate.test [-] hello token=[REDACTED]")
+    assert len(logging.getLogger().handlers) == 1
+    configure_logging(Settings(), stream)
+    assert len(logging.getLogger().handlers) == 1
+
+
+def test_unknown_log_level_is_a_config_error(restore_root: None) -> None:
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        configure_logging(Settings(log_level="LOUD"), io.StringIO())
