@@ -14,12 +14,30 @@ from msgspec import Meta
 
 from accessgate.domain.model.status import AccessStatus, FulfillmentStatus, PaymentStatus
 from accessgate.domain.model.values import MAX_TELEGRAM_ID, Locale, Mode, PlanCode
+from accessgate.domain.usecases.relay_tracking_event import MOBISLON_STATUSES
 
-EmailStr = Annotated[str, Meta(min_length=1, max_length=254, description="An email address")]
+EmailStr = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=254,
+        description="An email address",
+        extra_json_schema={"extra": {"format": "email"}, "examples": ["buyer@example.com"]},
+    ),
+]
 ShortStr = Annotated[str, Meta(max_length=512)]
 TokenStr = Annotated[str, Meta(min_length=1, max_length=64, description="Activation token")]
 OtpStr = Annotated[str, Meta(min_length=1, max_length=16, description="The six-digit code")]
 TelegramId = Annotated[int, Meta(gt=0, le=MAX_TELEGRAM_ID, description="Telegram user id")]
+MobiSlonStatus = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        description="A funnel event name of seed 002",
+        extra_json_schema={"extra": {"enum": sorted(MOBISLON_STATUSES)}},
+    ),
+]
 TrackingParams = Annotated[dict[ShortStr, ShortStr], Meta(max_length=50)]
 
 
@@ -132,7 +150,7 @@ class AccessStatusResponse(msgspec.Struct, kw_only=True):
 class MobiSlonEventRequest(Body):
     """``POST /api/tracking/mobi-slon-event``."""
 
-    status: Annotated[str, Meta(min_length=1, max_length=64)]
+    status: MobiSlonStatus
     clickid: Annotated[str, Meta(min_length=1, max_length=512)]
     session_id: ShortStr | None = None
     page_path: ShortStr | None = None

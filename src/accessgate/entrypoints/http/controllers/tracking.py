@@ -10,7 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from accessgate.domain.model.outbox import Channel
-from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent, TrackingCommand
+from accessgate.domain.usecases.relay_tracking_event import (
+    MOBISLON_STATUSES,
+    RelayTrackingEvent,
+    TrackingCommand,
+)
 from accessgate.entrypoints.http.client import ClientAddress
 from accessgate.entrypoints.http.guards import rate_limit, strict_body
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
@@ -86,7 +90,9 @@ class TrackingController(Controller):
         self,
         request: Request[Any, Any, Any],
         relay_tracking_event: NamedDependency[RelayTrackingEvent],
-        status: Annotated[str, QueryParameter(min_length=1, max_length=64)],
+        status: Annotated[
+            str, QueryParameter(min_length=1, max_length=64, enum=sorted(MOBISLON_STATUSES))
+        ],
         clickid: Annotated[str, QueryParameter(min_length=1, max_length=MAX_VALUE)],
         session_id: Query = None,
         page_path: Query = None,
