@@ -39,7 +39,8 @@ class Site:
 
     @property
     def store(self) -> MemoryStore:
-        return self.core.uow().store  # type: ignore[no-any-return]
+        store: MemoryStore = getattr(self.core.uow(), "store")  # noqa: B009
+        return store
 
     def order(self, session_id: str) -> Order:
         return next(

@@ -110,7 +110,7 @@ async def _paid_token(site: Site) -> str:
         )
         link = status.json().get("activation_link")
         if link:
-            return parse_qs(urlsplit(link).query)["token"][0]
+            return str(parse_qs(urlsplit(link).query)["token"][0])
         await asyncio.sleep(0.05)
     raise AssertionError("no activation link")
 
