@@ -51,7 +51,7 @@ async def test_every_endpoint_is_documented_with_an_operation_id_and_errors() ->
         for method, operation in item.items()
         if method in ("get", "post")
     }
-    assert SEED_002 <= set(operations)
+    assert set(operations) >= SEED_002
     ids = [op["operationId"] for key, op in operations.items() if key in SEED_002]
     assert len(set(ids)) == len(SEED_002)
     for key in SEED_002:
