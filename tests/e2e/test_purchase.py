@@ -90,7 +90,13 @@ def test_purchase_activation_and_restore(server: Server) -> None:
             for r in server.records()
         )
         old_token = token_of(link)
-        assert client.get("/activate", params={"token": old_token}).status_code == 200
+        opened = client.get("/activate", params={"token": old_token})
+        assert opened.status_code == 200
+        request_id = opened.headers["x-request-id"]
+        access_log = server.wait_for_records(
+            lambda r: r["logger"] == "uvicorn.access" and r["request_id"] == request_id
+        )
+        assert "GET /activate?token=[REDACTED]" in access_log[0]["message"]
 
         activated = client.post(
             "/api/access/activate",
