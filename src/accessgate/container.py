@@ -32,6 +32,7 @@ from accessgate.domain.usecases.activate_access import ActivateAccess
 from accessgate.domain.usecases.apply_subscription_event import ApplySubscriptionEvent
 from accessgate.domain.usecases.confirm_restore import ConfirmRestore
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
+from accessgate.domain.usecases.describe_checkout import DescribeCheckout
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
 from accessgate.domain.usecases.list_outbox import ListOutbox
@@ -187,6 +188,7 @@ class Core(containers.DeclarativeContainer):
     open_customer_portal = providers.Singleton(
         OpenCustomerPortal, uow=uow, gateway=gateway, links=links
     )
+    describe_checkout = providers.Singleton(DescribeCheckout, uow=uow)
     list_outbox = providers.Singleton(ListOutbox, uow=uow)
     retry_outbox = providers.Singleton(RetryOutboxMessages, uow=uow, clock=clock)
     deliver_outbox = providers.Singleton(

@@ -21,6 +21,7 @@ from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 K = PaymentEventKind
 BILLING_KINDS = frozenset({K.SUBSCRIPTION_RENEWED, K.SUBSCRIPTION_PAYMENT_FAILED})
+CHECKOUT_KINDS = frozenset({K.PAYMENT_FAILED, K.CHECKOUT_EXPIRED})
 
 
 class ApplySubscriptionEvent:
@@ -58,11 +59,12 @@ class ApplySubscriptionEvent:
             access = await uow.accesses.get(order.id, for_update=True)
             if access is None:
                 raise PaymentNotFound("The order has no access record")
-            stale = (
-                access.is_stale_billing(event.occurred_at)
-                if event.kind in BILLING_KINDS
-                else access.is_stale(event.occurred_at)
-            )
+            if event.kind in CHECKOUT_KINDS:
+                stale = False  # about the checkout itself, not the subscription's life
+            elif event.kind in BILLING_KINDS:
+                stale = access.is_stale_billing(event.occurred_at)
+            else:
+                stale = access.is_stale(event.occurred_at)
             new_order, new_access = self._apply(order, access, event, stale, now)
             outcome = EventOutcome.STALE if stale else EventOutcome.APPLIED
             recorded = await uow.payment_events.add(

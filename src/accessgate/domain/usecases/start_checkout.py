@@ -110,8 +110,13 @@ class StartCheckout:
         async with self._uow() as uow:
             await uow.orders.add(order)
             await uow.accesses.add(
+                # Provider event times are whole seconds: an event in the second of
+                # the checkout must not count as older than the order.
                 Access(
-                    order_id=order_id, status=AccessStatus.PENDING, changed_at=now, updated_at=now
+                    order_id=order_id,
+                    status=AccessStatus.PENDING,
+                    changed_at=now.replace(microsecond=0),
+                    updated_at=now,
                 )
             )
             await uow.commit()

@@ -10,7 +10,6 @@ from litestar.response import Redirect
 from accessgate.domain.model.errors import DomainError, ErrorCode, PaymentNotFound
 from accessgate.domain.model.status import PaymentStatus
 from accessgate.domain.model.values import Locale, PlanCode
-from accessgate.domain.usecases.describe_checkout import DescribeCheckout
 from accessgate.domain.usecases.start_checkout import StartCheckoutCommand
 from accessgate.entrypoints.http.client import ClientAddress, parse_trusted_proxies
 from accessgate.entrypoints.http.guards import rate_limit
@@ -121,7 +120,7 @@ async def pay_success(request: AnyRequest) -> Response[str]:
     session_id = request.query_params.get("session_id", "")[:MAX_FIELD]
     container = container_of(request)
     try:
-        summary = await DescribeCheckout(uow=container.uow()).execute(session_id)
+        summary = await container.describe_checkout().execute(session_id)
         status = await container.session_status().execute(session_id)
     except PaymentNotFound:
         return error_page(request, "not_found", 404)

@@ -25,7 +25,7 @@ from accessgate.adapters.sandbox import SandboxPaymentGateway
 from accessgate.adapters.sandbox.gateway import OUTCOME_KINDS
 from accessgate.domain.model.errors import PaymentNotFound
 from accessgate.domain.model.status import PaymentStatus
-from accessgate.domain.usecases.describe_checkout import CheckoutSummary, DescribeCheckout
+from accessgate.domain.usecases.describe_checkout import CheckoutSummary
 from accessgate.entrypoints.http.pages.i18n import TEXTS
 from accessgate.entrypoints.http.pages.render import (
     AnyRequest,
@@ -51,7 +51,7 @@ def _gateway(request: AnyRequest) -> SandboxPaymentGateway | None:
 
 async def _summary(request: AnyRequest, session_id: str) -> CheckoutSummary | None:
     try:
-        summary = await DescribeCheckout(uow=container_of(request).uow()).execute(session_id)
+        summary = await container_of(request).describe_checkout().execute(session_id)
     except PaymentNotFound:
         return None
     return summary
