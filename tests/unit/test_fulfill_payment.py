@@ -119,3 +119,16 @@ async def test_a_failed_fulfilment_writes_nothing(app: App) -> None:
         await app.pay(started.session_id)
     assert app.store.tables.payment_events == {}
     assert app.store.tables.outbox == {}
+
+
+async def test_a_decline_in_the_second_of_the_checkout_is_applied(app: App) -> None:
+    app.clock.set(app.clock.now().replace(microsecond=900_000))
+    started = await app.checkout()
+    declined = WireEvent(
+        id="evt_decline",
+        type=PaymentEventKind.PAYMENT_FAILED,
+        created=int(app.clock.now().timestamp()),
+        session_id=started.session_id,
+    )
+    assert await app.deliver(declined) == [EventOutcome.APPLIED]
+    assert app.store.tables.orders[started.order_id].payment_status is PaymentStatus.FAILED
