@@ -1,23 +1,26 @@
-"""ListOutbox, RetryOutboxMessages and ``accessgate outbox list|retry`` over memory storage."""
+"""ListOutbox, RetryOutboxMessages and ``accessgate outbox list|retry`` over memory and SQLite storage."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from accessgate import container
 from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
+from accessgate.config import load_settings
+from accessgate.container import create_container, start_services, stop_services
 from accessgate.domain.model.errors import ValidationError
 from accessgate.domain.model.outbox import Channel, OutboxMessage, OutboxStatus, RetryPolicy
 from accessgate.domain.usecases.list_outbox import ListOutbox
 from accessgate.domain.usecases.retry_outbox import RetryOutboxMessages
 from accessgate.entrypoints.cli import main
+from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 
-async def seed(uow: MemoryUnitOfWorkFactory, clock: SettableClock) -> None:
+async def seed(uow: UnitOfWorkFactory, clock: SettableClock) -> None:
     """m1 pending, m2 and m3 failed, m4 delivered."""
     now = clock.now()
     async with uow() as tx:
@@ -94,11 +97,30 @@ async def test_retry_all_failed(storage: tuple[MemoryUnitOfWorkFactory, Settable
 
 
 def test_cli_list_and_retry(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    uow, clock = MemoryUnitOfWorkFactory(), SettableClock()
-    asyncio.run(seed(uow, clock))
-    monkeypatch.setattr(container, "build_storage_for_cli", lambda: uow, raising=False)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    settings = load_settings({"DATABASE_URL": url})
+    clock = SettableClock()
+
+    async def prepare() -> None:
+        app = create_container(settings)
+        await start_services(app)
+        await seed(app.uow(), clock)
+        await stop_services(app)
+
+    async def status_of(message_id: str) -> OutboxStatus:
+        app = create_container(settings)
+        try:
+            async with app.uow()() as tx:
+                message = await tx.outbox.get(message_id)
+        finally:
+            await stop_services(app)
+        assert message is not None
+        return message.status
+
+    asyncio.run(prepare())
 
     assert main(["outbox", "list", "--status", "failed"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -111,7 +133,7 @@ def test_cli_list_and_retry(
 
     assert main(["outbox", "retry", "m3"]) == 0
     assert capsys.readouterr().out.strip() == "1 message(s) queued again"
-    assert uow.store.tables.outbox["m3"].status is OutboxStatus.PENDING
+    assert asyncio.run(status_of("m3")) is OutboxStatus.PENDING
     assert main(["outbox", "retry"]) == 0
     assert capsys.readouterr().out.strip() == "1 message(s) queued again"
 

@@ -11,13 +11,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import accessgate
+from accessgate.config import ConfigError, load_settings
+from accessgate.container import Core, create_container, start_services, stop_services
 from accessgate.domain.model.errors import DomainError
 from accessgate.domain.model.outbox import OutboxStatus
-from accessgate.domain.usecases.list_outbox import ListOutbox
-from accessgate.domain.usecases.retry_outbox import RetryOutboxMessages
 
 Handler = Callable[[argparse.Namespace], int]
 Setup = Callable[[argparse.ArgumentParser], None]
@@ -58,23 +57,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- accessgate outbox list|retry (issue 8) ---------------------------------
 
 
-def _outbox_storage() -> Any:
-    """The unit-of-work factory of the configured storage.
-
-    Uses ``accessgate.container.build_storage_for_cli()`` when the container
-    provides it; until then (LOCAL STOPGAP, issue 8: to be replaced by the lead's
-    wiring) it builds the storage from the environment with ``build_storage``.
-    """
-    from accessgate import container
-
-    builder = getattr(container, "build_storage_for_cli", None)
-    if builder is not None:
-        return builder()
-    from accessgate.config import load_settings
-
-    return container.build_storage(load_settings(os.environ))
-
-
 def _outbox_setup(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="outbox_action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="show outbox messages, oldest first")
@@ -88,32 +70,32 @@ def _outbox_setup(parser: argparse.ArgumentParser) -> None:
 def outbox(args: argparse.Namespace) -> int:
     """``accessgate outbox list [--status S] [--limit N]`` / ``outbox retry [ID ...]``."""
     try:
-        return asyncio.run(_outbox(args, _outbox_storage()))
+        settings = load_settings(os.environ)
+        return asyncio.run(_outbox(args, create_container(settings)))
+    except ConfigError as error:
+        print(f"accessgate: configuration error: {error}", file=sys.stderr)
     except DomainError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        return 2
+        print(f"accessgate: {error.message}", file=sys.stderr)
+    return 2
 
 
-async def _outbox(args: argparse.Namespace, uow: Any) -> int:
-    from accessgate.adapters.system import SystemClock
-
+async def _outbox(args: argparse.Namespace, container: Core) -> int:
+    await start_services(container)
     try:
         if args.outbox_action == "list":
             status = OutboxStatus(args.status) if args.status else None
-            messages = await ListOutbox(uow=uow).execute(status, args.limit)
+            messages = await container.list_outbox().execute(status, args.limit)
             print("id\tchannel\tstatus\tattempts\tnext_attempt_at\tdedupe_key\tlast_error")
             for m in messages:
                 due = m.next_attempt_at.isoformat()
                 row = [m.id, m.channel, m.status, str(m.attempts), due, m.dedupe_key]
                 print("\t".join([*row, m.last_error or ""]))
             return 0
-        count = await RetryOutboxMessages(uow=uow, clock=SystemClock()).execute(args.ids or None)
+        count = await container.retry_outbox().execute(args.ids or None)
         print(f"{count} message(s) queued again")
         return 0
     finally:
-        close = getattr(uow, "aclose", None) or getattr(uow, "dispose", None)
-        if close is not None:
-            await close()
+        await stop_services(container)
 
 
 # --- accessgate serve | worker (issue 4) -------------------------------------
