@@ -68,7 +68,7 @@ async def test_empty_head_base_head(empty_engine: AsyncEngine) -> None:
     assert await current_revision(empty_engine) is None
     await upgrade(empty_engine)
     assert await current_revision(empty_engine) == head_revision()
-    assert TABLES <= await tables(empty_engine)
+    assert await tables(empty_engine) >= TABLES
     await downgrade(empty_engine, "base")
     assert await current_revision(empty_engine) is None
     assert not TABLES & await tables(empty_engine)

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from accessgate.adapters.sqlalchemy.engine import create_engine, normalize_url
-from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from accessgate.domain.model.errors import ErrorCode, StorageError
+from accessgate.ports.unit_of_work import UnitOfWork
 from tests.storage import helpers as h
 from tests.storage.conftest import SQL_BACKENDS
 
@@ -115,6 +116,9 @@ async def test_an_unopenable_sqlite_file_is_service_unavailable(tmp_path: Path) 
         with pytest.raises(StorageError) as raised:
             await SqlUnitOfWorkFactory(engine).check()
         assert_safe(raised.value)
+        # aiosqlite stops its worker thread without waiting after a failed connect;
+        # let it finish while this test's event loop still runs.
+        await asyncio.sleep(0.2)
     finally:
         await engine.dispose()
 
@@ -122,12 +126,16 @@ async def test_an_unopenable_sqlite_file_is_service_unavailable(tmp_path: Path) 
 @pytest.mark.postgres
 async def test_a_lost_connection_is_service_unavailable_and_recovers(pg_schema: str) -> None:
     async with h.sql_factory("postgres", tmp_path=Path(), schema=pg_schema) as factory:
+
+        async def lose_connection(uow: UnitOfWork) -> None:
+            assert isinstance(uow, SqlUnitOfWork)
+            pid = (await uow.connection.execute(text("SELECT pg_backend_pid()"))).scalar()
+            await h.admin(f"SELECT pg_terminate_backend({int(pid or 0)})")
+            await asyncio.sleep(0.1)
+            await uow.orders.get("ord_1")
+
         with pytest.raises(StorageError) as raised:
-            async with factory() as uow:
-                pid = (await uow.connection.execute(text("SELECT pg_backend_pid()"))).scalar()
-                await h.admin(f"SELECT pg_terminate_backend({int(pid or 0)})")
-                await asyncio.sleep(0.1)
-                await uow.orders.get("ord_1")
+            await h.in_unit(factory, lose_connection)
         assert_safe(raised.value)
         await factory.check()  # the pool dropped the dead connection
         await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)), commit=True)

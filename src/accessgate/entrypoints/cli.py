@@ -128,5 +128,47 @@ def worker(args: argparse.Namespace) -> int:
     return serving.worker(args)
 
 
+# --- accessgate migrate (issue 3) --------------------------------------------
+
+
+def _migrate_setup(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sql", action="store_true", help="print the SQL for a DBA instead of running it"
+    )
+    parser.add_argument(
+        "--revision", default="head", help="the revision to upgrade to (default: head)"
+    )
+
+
+@command(
+    "migrate", "Upgrade the database schema of DATABASE_URL to the newest revision.", _migrate_setup
+)
+def migrate(args: argparse.Namespace) -> int:
+    """``accessgate migrate [--sql] [--revision R]`` on ``DATABASE_URL``."""
+    from alembic.util import CommandError
+
+    from accessgate.adapters.sqlalchemy import migrate as migrations
+    from accessgate.adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL
+
+    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if url.startswith("memory://"):
+        print("accessgate migrate: memory storage has no schema to migrate", file=sys.stderr)
+        return 0
+    try:
+        if args.sql:
+            sys.stdout.write(migrations.upgrade_sql(url, args.revision))
+            return 0
+        asyncio.run(migrations.upgrade(url, args.revision))
+        revision = asyncio.run(migrations.current_revision(url))
+    except DomainError as error:
+        print(f"accessgate migrate: {error.message}", file=sys.stderr)
+        return 1
+    except CommandError as error:
+        print(f"accessgate migrate: {error}", file=sys.stderr)
+        return 2
+    print(f"database schema at revision {revision}")
+    return 0
+
+
 if __name__ == "__main__":
     sys.exit(main())
