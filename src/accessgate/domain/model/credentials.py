@@ -46,6 +46,20 @@ class TokenCodec:
         """The stored form of a token: its SHA-256 in hex."""
         return hashlib.sha256(token.encode()).hexdigest()
 
+    def issue_token(
+        self, *, order_id: str, seed: str, now: datetime, ttl: timedelta
+    ) -> tuple[str, ActivationToken]:
+        """A new token of an order: the token itself (to show once) and its stored record."""
+        token = self.activation_token(seed)
+        record = ActivationToken(
+            token_hash=self.hash_token(token),
+            order_id=order_id,
+            seed=seed,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        return token, record
+
     def otp_code(self, seed: str) -> str:
         """The six-digit restore code of ``seed``."""
         number = int.from_bytes(self._mac(b"otp", seed)[:8], "big") % 10**OTP_DIGITS

@@ -6,7 +6,7 @@ import re
 
 import msgspec
 
-from accessgate.domain.model.credentials import ActivationToken, CredentialPolicy, TokenCodec
+from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.errors import (
     OtpExpired,
     OtpInvalid,
@@ -105,14 +105,11 @@ class ConfirmRestore:
             current = await uow.tokens.get_current(order.id)
             if current is not None:
                 await uow.tokens.update(current.revoke(now))
-            seed = self._tokens.new_seed()
-            token = self._codec.activation_token(seed)
-            fresh = ActivationToken(
-                token_hash=self._codec.hash_token(token),
+            token, fresh = self._codec.issue_token(
                 order_id=order.id,
-                seed=seed,
-                created_at=now,
-                expires_at=now + self._credentials.activation_token_ttl,
+                seed=self._tokens.new_seed(),
+                now=now,
+                ttl=self._credentials.activation_token_ttl,
             )
             granted = False
             if user is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from accessgate.domain.model.credentials import ActivationToken, CredentialPolicy, TokenCodec
+from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.errors import InvalidAmount, PaymentNotFound
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.outbox import Channel, EmailTemplate, RetryPolicy
@@ -124,16 +124,13 @@ class FulfillPayment:
         )
         await uow.orders.update(order)
         await uow.accesses.update(access.issue_token(valid_until, event.occurred_at, now))
-        seed = self._tokens.new_seed()
-        await uow.tokens.add(
-            ActivationToken(
-                token_hash=self._codec.hash_token(self._codec.activation_token(seed)),
-                order_id=order.id,
-                seed=seed,
-                created_at=now,
-                expires_at=now + self._credentials.activation_token_ttl,
-            )
+        _, token = self._codec.issue_token(
+            order_id=order.id,
+            seed=self._tokens.new_seed(),
+            now=now,
+            ttl=self._credentials.activation_token_ttl,
         )
+        await uow.tokens.add(token)
         await self._enqueue_side_effects(uow, order, now)
 
     async def _enqueue_side_effects(self, uow: UnitOfWork, order: Order, now: datetime) -> None:
