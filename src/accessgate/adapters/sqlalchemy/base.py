@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CursorResult, Executable, Insert, Select, Table
+from sqlalchemy import CursorResult, Executable, Insert, Select, Table, Update, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,9 +27,11 @@ class SqlRepository:
     def _conn(self) -> AsyncConnection:
         return self._uow.connection
 
-    async def _execute(self, statement: Executable) -> CursorResult[Any]:
+    async def _execute(
+        self, statement: Executable, params: dict[str, Any] | None = None
+    ) -> CursorResult[Any]:
         async with guarded():
-            return await self._conn.execute(statement)
+            return await self._conn.execute(statement, params)
 
     async def _one(self, statement: Select[Any], for_update: bool = False) -> RowMapping | None:
         if for_update:
@@ -49,17 +52,26 @@ class SqlRepository:
             return postgresql.insert(table)
         return sqlite.insert(table)
 
+    # Writes are fixed statements with the values as parameters, so SQLAlchemy
+    # compiles each once and reuses it (no per-call statement building).
+
     async def _add(self, table: Table, row: dict[str, Any]) -> None:
-        await self._execute(table.insert().values(row))
+        await self._execute(table.insert(), row)
 
     async def _add_unless_exists(self, table: Table, row: dict[str, Any]) -> bool:
-        insert: Any = self._insert(table).values(row)
-        result = await self._execute(insert.on_conflict_do_nothing())
+        insert: Any = self._insert(table)
+        result = await self._execute(insert.on_conflict_do_nothing(), row)
         return bool(result.rowcount == 1)
 
     async def _update(self, table: Table, row: dict[str, Any], *keys: str) -> None:
-        where = [table.c[key] == row[key] for key in keys]
-        values = {name: value for name, value in row.items() if name not in keys}
-        result = await self._execute(table.update().where(*where).values(values))
+        params = {name: value for name, value in row.items() if name not in keys}
+        params.update({f"key_{key}": row[key] for key in keys})
+        result = await self._execute(_update_by(table, keys), params)
         if result.rowcount != 1:
             raise StorageError(f"{table.name} row not found")
+
+
+@cache
+def _update_by(table: Table, keys: tuple[str, ...]) -> Update:
+    """``UPDATE table SET <the columns given> WHERE key = :key_<key> ...``."""
+    return table.update().where(*(table.c[key] == bindparam(f"key_{key}") for key in keys))
