@@ -61,6 +61,8 @@ def access(order_id: str, *, at: datetime = T0, user: int | None = None) -> Acce
         updated_at=at,
         telegram_user_id=user,
         valid_until=at + timedelta(days=30),
+        grace_until=at + timedelta(days=33),
+        billing_at=at,
     )
 
 

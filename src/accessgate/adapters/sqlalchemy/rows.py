@@ -78,6 +78,7 @@ def access_row(access: Access) -> Row:
         "valid_until": access.valid_until,
         "grace_until": access.grace_until,
         "cancel_at_period_end": access.cancel_at_period_end,
+        "billing_at": access.billing_at,
     }
 
 
@@ -92,6 +93,7 @@ def to_access(row: RowMapping) -> Access:
         valid_until=row["valid_until"],
         grace_until=row["grace_until"],
         cancel_at_period_end=bool(row["cancel_at_period_end"]),
+        billing_at=row["billing_at"],
     )
 
 

@@ -114,6 +114,7 @@ accesses = Table(
     _ts("valid_until", nullable=True),
     _ts("grace_until", nullable=True),
     Column("cancel_at_period_end", Boolean, nullable=False),
+    _ts("billing_at", nullable=True),
 )
 
 activation_tokens = Table(
