@@ -5,6 +5,9 @@ The default sessions are the test run of CI. ``bench`` is never part of it.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -41,3 +44,22 @@ def architecture(session: nox.Session) -> None:
     """Enforce the hexagon's dependency rule with import-linter."""
     session.install("-e", ".", "import-linter>=2.1")
     session.run("lint-imports")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run every benchmark on this machine (never part of the test run).
+
+    ``nox -s bench`` (about 15 minutes) or ``nox -s bench -- --quick`` (a few);
+    writes bench/results/<date>.json and .md. Installs wrk with apt-get if missing.
+    """
+    if shutil.which("wrk") is None:
+        if shutil.which("apt-get") and os.geteuid() == 0:
+            session.run("apt-get", "update", "-qq", external=True, success_codes=[0, 100])
+            session.run(
+                "apt-get", "install", "-y", "-qq", "wrk", external=True, success_codes=[0, 100]
+            )
+        if shutil.which("wrk") is None:
+            session.warn("wrk is not installed: the HTTP benchmarks will be skipped")
+    session.install("-e", ".[all,bench]")
+    session.run("python", "-m", "bench.run", *session.posargs)
