@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CursorResult, Executable, Insert, Select, Table, Update, bindparam
+from sqlalchemy import CursorResult, Executable, Insert, Select, Table, Update, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,9 +41,26 @@ class SqlRepository:
             row: RowMapping | None = result.mappings().first()
             return row
 
-    async def _all(self, statement: Select[Any]) -> list[RowMapping]:
+    async def _first(
+        self, statement: Select[Any], params: dict[str, Any] | None = None
+    ) -> RowMapping | None:
+        """The first row of a fixed statement (compiled once) with ``params``."""
         async with guarded():
-            result = await self._conn.execute(statement)
+            result = await self._conn.execute(statement, params)
+            row: RowMapping | None = result.mappings().first()
+            return row
+
+    async def _one_by(
+        self, table: Table, column: str, value: Any, for_update: bool = False
+    ) -> RowMapping | None:
+        """The row whose ``column`` equals ``value`` (``FOR UPDATE`` on request)."""
+        return await self._first(_select_by(table, column, for_update), {"match_value": value})
+
+    async def _all(
+        self, statement: Select[Any], params: dict[str, Any] | None = None
+    ) -> list[RowMapping]:
+        async with guarded():
+            result = await self._conn.execute(statement, params)
             return list(result.mappings().all())
 
     def _insert(self, table: Table) -> Insert:
@@ -69,6 +86,13 @@ class SqlRepository:
         result = await self._execute(_update_by(table, keys), params)
         if result.rowcount != 1:
             raise StorageError(f"{table.name} row not found")
+
+
+@cache
+def _select_by(table: Table, column: str, for_update: bool) -> Select[Any]:
+    """``SELECT * FROM table WHERE column = :match_value LIMIT 1 [FOR UPDATE]``, built once."""
+    statement = select(table).where(table.c[column] == bindparam("match_value")).limit(1)
+    return statement.with_for_update() if for_update else statement
 
 
 @cache
