@@ -76,8 +76,8 @@ class SqlRepository:
         await self._execute(table.insert(), row)
 
     async def _add_unless_exists(self, table: Table, row: dict[str, Any]) -> bool:
-        insert: Any = self._insert(table)
-        result = await self._execute(insert.on_conflict_do_nothing(), row)
+        statement = _insert_unless_exists(self._conn.dialect.name, table)
+        result = await self._execute(statement, row)
         return bool(result.rowcount == 1)
 
     async def _update(self, table: Table, row: dict[str, Any], *keys: str) -> None:
@@ -86,6 +86,13 @@ class SqlRepository:
         result = await self._execute(_update_by(table, keys), params)
         if result.rowcount != 1:
             raise StorageError(f"{table.name} row not found")
+
+
+@cache
+def _insert_unless_exists(dialect: str, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of the dialect, built once."""
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_nothing()
 
 
 @cache
