@@ -262,7 +262,8 @@ def build_storage(settings: Settings) -> UnitOfWorkFactory:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
     )
-    return SqlUnitOfWorkFactory(engine)
+    connections = settings.database_pool_size + settings.database_max_overflow
+    return SqlUnitOfWorkFactory(engine, max_connections=connections)
 
 
 def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:

@@ -168,6 +168,7 @@ async def sql_factory(
 ) -> AsyncIterator[SqlUnitOfWorkFactory]:
     """A factory over a fresh SQLite file or the (emptied) PostgreSQL test schema."""
     serialize = kwargs.pop("serialize_in_process", None)
+    connections = kwargs.pop("max_connections", None)
     if backend == "sqlite":
         engine = create_engine(sqlite_url(tmp_path), **kwargs)
         await create_tables(engine)
@@ -177,6 +178,8 @@ async def sql_factory(
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {TABLES} CASCADE"))
     try:
-        yield SqlUnitOfWorkFactory(engine, serialize_in_process=serialize)
+        yield SqlUnitOfWorkFactory(
+            engine, serialize_in_process=serialize, max_connections=connections
+        )
     finally:
         await engine.dispose()

@@ -102,6 +102,18 @@ async def test_for_update_serialises_units_that_lock_the_same_row(
     assert await task == "first"
 
 
+async def test_a_read_only_unit_reads_and_refuses_to_commit(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.orders.add(h.order(1))
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.orders.get("ord_1") == h.order(1)
+        with pytest.raises(RuntimeError, match="read-only"):
+            await uow.commit()
+
+
 async def test_repositories_need_an_open_unit(uow_factory: UnitOfWorkFactory) -> None:
     uow = uow_factory()
     with pytest.raises(RuntimeError):

@@ -62,6 +62,61 @@ async def test_in_memory_sqlite_works(tmp_path: Path) -> None:
         await engine.dispose()
 
 
+async def test_sqlite_readers_run_beside_a_writer(tmp_path: Path) -> None:
+    async with h.sql_factory("sqlite", tmp_path=tmp_path, schema=None) as factory:
+        async with factory() as uow:
+            await uow.orders.add(h.order(1))
+            await uow.commit()
+        async with factory() as writer:
+            await writer.orders.update(msgspec.structs.replace(h.order(1), clickid="uncommitted"))
+            # The writer holds the in-process slot and SQLite's write lock; a
+            # reader neither waits for them nor sees the uncommitted row.
+            async with asyncio.timeout(2), factory(read_only=True) as reader:
+                assert await reader.orders.get("ord_1") == h.order(1)
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+async def test_units_past_the_connection_limit_enter_in_arrival_order(
+    backend: str, tmp_path: Path, schema: str | None
+) -> None:
+    entered: list[int] = []
+
+    async def unit(factory: SqlUnitOfWorkFactory, number: int) -> None:
+        async with factory(read_only=True) as uow:
+            entered.append(number)
+            await uow.orders.get("ord_1")
+            await asyncio.sleep(0.01)
+
+    async with h.sql_factory(
+        backend, tmp_path=tmp_path, schema=schema, max_connections=1, pool_size=2
+    ) as factory:
+        tasks = []
+        for number in range(12):
+            tasks.append(asyncio.create_task(unit(factory, number)))
+            await asyncio.sleep(0)  # arrival order is creation order
+        async with asyncio.timeout(10):
+            await asyncio.gather(*tasks)
+    assert entered == list(range(12))
+
+
+async def test_a_unit_that_waits_too_long_for_its_turn_is_service_unavailable(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(h.sqlite_url(tmp_path))
+    await h.create_tables(engine)
+    factory = SqlUnitOfWorkFactory(engine, wait_timeout=0.2)
+    try:
+        async with factory():
+            with pytest.raises(StorageError) as caught:
+                async with factory():
+                    pass
+        assert_safe(caught.value)
+        async with factory() as uow:  # the slot was given back
+            assert await uow.orders.get("ord_1") is None
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
 async def test_times_come_back_aware_utc(backend: str, tmp_path: Path, schema: str | None) -> None:
     moscow = timezone(timedelta(hours=3))

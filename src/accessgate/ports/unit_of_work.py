@@ -225,8 +225,13 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     """Makes units of work over one storage."""
 
-    def __call__(self) -> UnitOfWork:
-        """A new, not yet entered unit of work."""
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new, not yet entered unit of work.
+
+        ``read_only=True`` promises that the unit of work only reads: it takes
+        no write lock where the storage has one (SQLite readers then run beside
+        the writer), and ``commit`` raises ``RuntimeError``.
+        """
         ...
 
     async def check(self) -> None:

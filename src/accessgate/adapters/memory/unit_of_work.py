@@ -248,8 +248,9 @@ class MemoryUnitOfWork:
 
     """
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
+        self._read_only = read_only
         self._tables: Tables | None = None
         self.committed = False
         self.orders = MemoryOrderRepository(self)
@@ -282,6 +283,8 @@ class MemoryUnitOfWork:
 
     async def commit(self) -> None:
         """Publish the working copy."""
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._store.tables = self.tables.copy()
         self._store.commits += 1
         self.committed = True
@@ -297,9 +300,9 @@ class MemoryUnitOfWorkFactory:
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store or MemoryStore()
 
-    def __call__(self) -> MemoryUnitOfWork:
-        """A new unit of work."""
-        return MemoryUnitOfWork(self.store)
+    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        """A new unit of work (``read_only``: ``commit`` raises)."""
+        return MemoryUnitOfWork(self.store, read_only=read_only)
 
     async def check(self) -> None:
         """Memory always answers."""

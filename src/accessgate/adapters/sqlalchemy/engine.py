@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./accessgate.db"
+# Execution option of a connection whose transaction only reads: on SQLite it
+# begins with a deferred BEGIN (a WAL snapshot, no write lock).
+READ_ONLY_OPTION = "accessgate_read_only"
 _SCHEMES = {
     "sqlite": "sqlite+aiosqlite",
     "postgres": "postgresql+asyncpg",
@@ -107,4 +110,5 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, wal: bool) -
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

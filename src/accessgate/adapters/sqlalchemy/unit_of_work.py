@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from accessgate.adapters.sqlalchemy.engine import READ_ONLY_OPTION
 from accessgate.adapters.sqlalchemy.errors import guarded, is_storage_failure, storage_error
 from accessgate.adapters.sqlalchemy.outbox import SqlOutboxRepository
 from accessgate.adapters.sqlalchemy.repositories import (
@@ -25,13 +26,25 @@ class SqlUnitOfWork:
 
     Args:
         engine: the AsyncEngine (from :func:`create_engine`).
-        lock: an in-process lock held for the whole unit of work (SQLite), or ``None``.
+        gate: an in-process semaphore held for the whole unit of work, or ``None``.
+        read_only: only reads: a deferred ``BEGIN`` on SQLite, ``commit`` refused.
+        wait_timeout: seconds to wait for the gate, then ``StorageError``.
 
     """
 
-    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        gate: asyncio.Semaphore | None = None,
+        *,
+        read_only: bool = False,
+        wait_timeout: float = 30.0,
+    ) -> None:
         self._engine = engine
-        self._lock = lock
+        self._gate = gate
+        self._wait_timeout = wait_timeout
+        self._read_only = read_only
+        self._held = False
         self._conn: AsyncConnection | None = None
         self.orders = SqlOrderRepository(self)
         self.accesses = SqlAccessRepository(self)
@@ -48,12 +61,16 @@ class SqlUnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> Self:
-        """Check out a connection and begin (``BEGIN IMMEDIATE`` on SQLite)."""
-        if self._lock is not None:
-            await self._lock.acquire()
+        """Check out a connection and begin (``BEGIN IMMEDIATE`` on SQLite unless read-only)."""
+        if self._gate is not None:
+            async with guarded(), asyncio.timeout(self._wait_timeout):
+                await self._gate.acquire()
+            self._held = True
         try:
             async with guarded():
                 self._conn = await self._engine.connect()
+                if self._read_only:
+                    await self._conn.execution_options(**{READ_ONLY_OPTION: True})
                 await self._conn.begin()
         except BaseException:
             await self._release()
@@ -86,11 +103,14 @@ class SqlUnitOfWork:
                 finally:
                     await conn.close()
         finally:
-            if self._lock is not None and self._lock.locked():
-                self._lock.release()
+            if self._gate is not None and self._held:
+                self._held = False
+                self._gate.release()
 
     async def commit(self) -> None:
         """Make every write durable and visible; later writes start a new transaction."""
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         async with guarded():
             await self.connection.commit()
 
@@ -105,10 +125,17 @@ class SqlUnitOfWorkFactory:
 
     Args:
         engine: the AsyncEngine (from :func:`create_engine`).
-        serialize_in_process: queue this process's units of work on an asyncio lock
-            before they ask the database for its write lock. ``None`` (default): on
-            SQLite only, where one writer runs at a time anyway and waiting on the
-            lock beats polling the busy timeout. Correctness never depends on it.
+        serialize_in_process: queue this process's writing units of work on one
+            in-process slot before they ask the database for its write lock.
+            ``None`` (default): on SQLite only, where one writer runs at a time
+            anyway and a queue beats polling the busy timeout. Read-only units
+            of work skip it. Correctness never depends on it.
+        max_connections: at most this many units of work hold a connection at
+            once; the rest wait in arrival order. Give the pool's size plus its
+            overflow: the pool's own queue is not first come, first served, and
+            under load a few requests would wait far longer than the others.
+        wait_timeout: seconds a unit of work waits for its turn before it fails
+            with ``StorageError`` (SERVICE_UNAVAILABLE), like the pool's timeout.
         check_timeout: seconds ``check`` waits for the database.
 
     """
@@ -118,17 +145,24 @@ class SqlUnitOfWorkFactory:
         engine: AsyncEngine,
         *,
         serialize_in_process: bool | None = None,
+        max_connections: int | None = None,
+        wait_timeout: float = 30.0,
         check_timeout: float = 5.0,
     ) -> None:
+        self._wait_timeout = wait_timeout
         self.engine = engine
         if serialize_in_process is None:
             serialize_in_process = engine.dialect.name == "sqlite"
-        self._lock = asyncio.Lock() if serialize_in_process else None
+        self._writers = asyncio.Semaphore(1) if serialize_in_process else None
+        self._connections = asyncio.Semaphore(max_connections) if max_connections else None
         self._check_timeout = check_timeout
 
-    def __call__(self) -> SqlUnitOfWork:
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A new, not yet entered unit of work."""
-        return SqlUnitOfWork(self.engine, self._lock)
+        gate = self._connections if read_only else (self._writers or self._connections)
+        return SqlUnitOfWork(
+            self.engine, gate, read_only=read_only, wait_timeout=self._wait_timeout
+        )
 
     async def check(self) -> None:
         """Run ``SELECT 1``; raise StorageError unless the database answers in time."""

@@ -37,7 +37,7 @@ class GetAccessStatus:
         """The status of ``user_id``."""
         user = telegram_user_id(user_id)
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             accesses = await uow.accesses.list_by_telegram_user(user)
             if not accesses:
                 return AccessStatusView(is_paid=False, order_id=None, plan=None, access_status=None)

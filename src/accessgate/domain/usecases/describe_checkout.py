@@ -42,7 +42,7 @@ class DescribeCheckout:
         """The summary of ``session_id``."""
         if not session_id or len(session_id) > 255:
             raise PaymentNotFound()
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             order = await uow.orders.get_by_session_id(session_id)
         if order is None:
             raise PaymentNotFound()

@@ -28,5 +28,5 @@ class ListOutbox:
         """The messages; raises ValidationError for a limit out of range."""
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.outbox.list(status, limit)

@@ -69,7 +69,7 @@ class GetSessionStatus:
         return status
 
     async def _read(self, session_id: str) -> SessionStatus:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             order = await uow.orders.get_by_session_id(session_id)
             if order is None or order.provider != self._gateway.name:
                 raise PaymentNotFound()
