@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from accessgate.domain.model.errors import StorageError
-from accessgate.domain.model.outbox import OutboxStatus
+from accessgate.domain.model.outbox import Channel, OutboxStatus
 from accessgate.domain.model.status import AccessStatus, PaymentStatus
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 from tests.storage import helpers as h
@@ -143,6 +143,21 @@ async def test_one_restore_challenge_per_email(uow_factory: UnitOfWorkFactory) -
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.otps.get_by_id("otp_3") == burnt
+
+
+async def test_outbox_add_all_stores_new_keys_and_skips_known_ones(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.outbox.add(h.message(1))
+        await uow.outbox.add_all([])
+        known = msgspec.structs.replace(h.message(1), id="msg_other")
+        await uow.outbox.add_all([h.message(2), known, h.message(3, channel=Channel.EMAIL)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.get("msg_other") is None
+        assert await uow.outbox.get("msg_000003") == h.message(3, channel=Channel.EMAIL)
+        assert [m.id for m in await uow.outbox.list()] == ["msg_000001", "msg_000002", "msg_000003"]
 
 
 async def test_outbox_add_get_list_update(uow_factory: UnitOfWorkFactory) -> None:

@@ -15,6 +15,7 @@ against each):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -139,6 +140,10 @@ class OutboxRepository(Protocol):
 
     async def add(self, message: OutboxMessage) -> bool:
         """Store a message; ``False`` if one with its dedupe key exists."""
+        ...
+
+    async def add_all(self, messages: Sequence[OutboxMessage]) -> None:
+        """Store several messages in one write, skipping those whose dedupe key exists."""
         ...
 
     async def get(self, message_id: str) -> OutboxMessage | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -202,6 +203,11 @@ class MemoryOutboxRepository(_Repo):
             return False
         self._t.outbox[message.id] = message
         return True
+
+    async def add_all(self, messages: Sequence[OutboxMessage]) -> None:
+        """Store messages, skipping those whose dedupe key exists."""
+        for message in messages:
+            await self.add(message)
 
     async def get(self, message_id: str) -> OutboxMessage | None:
         """The message with this id."""

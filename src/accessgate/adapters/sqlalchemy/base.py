@@ -28,7 +28,9 @@ class SqlRepository:
         return self._uow.connection
 
     async def _execute(
-        self, statement: Executable, params: dict[str, Any] | None = None
+        self,
+        statement: Executable,
+        params: dict[str, Any] | list[dict[str, Any]] | None = None,
     ) -> CursorResult[Any]:
         async with guarded():
             return await self._conn.execute(statement, params)
@@ -79,6 +81,11 @@ class SqlRepository:
         statement = _insert_unless_exists(self._conn.dialect.name, table)
         result = await self._execute(statement, row)
         return bool(result.rowcount == 1)
+
+    async def _add_all_unless_exist(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Many rows in one round trip (the driver's executemany), conflicts skipped."""
+        if rows:
+            await self._execute(_insert_unless_exists(self._conn.dialect.name, table), rows)
 
     async def _update(self, table: Table, row: dict[str, Any], *keys: str) -> None:
         params = {name: value for name, value in row.items() if name not in keys}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -25,6 +26,10 @@ class SqlOutboxRepository(SqlRepository):
     async def add(self, message: OutboxMessage) -> bool:
         """Store a message; ``False`` if one with its dedupe key (or id) exists."""
         return await self._add_unless_exists(outbox, rows.outbox_row(message))
+
+    async def add_all(self, messages: Sequence[OutboxMessage]) -> None:
+        """Store messages in one statement, skipping those whose dedupe key exists."""
+        await self._add_all_unless_exist(outbox, [rows.outbox_row(m) for m in messages])
 
     async def get(self, message_id: str) -> OutboxMessage | None:
         """The message with this id, or ``None``."""

@@ -17,7 +17,7 @@ from accessgate.domain.model.payment_event import (
 from accessgate.domain.model.status import FulfillmentStatus, PaymentStatus
 from accessgate.domain.model.values import PlanCatalog
 from accessgate.domain.usecases._lookup import order_of_event
-from accessgate.domain.usecases._outbox import enqueue
+from accessgate.domain.usecases._outbox import Side, enqueue_all
 from accessgate.ports.clock import Clock
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -134,31 +134,24 @@ class FulfillPayment:
         await self._enqueue_side_effects(uow, order, now)
 
     async def _enqueue_side_effects(self, uow: UnitOfWork, order: Order, now: datetime) -> None:
-        async def put(channel: Channel, key: str, payload: dict[str, str]) -> None:
-            await enqueue(
-                uow,
-                channel=channel,
-                dedupe_key=key,
-                payload=payload,
-                now=now,
-                tokens=self._tokens,
-                retry=self._retry,
+        sides: list[Side] = [
+            (
+                Channel.EMAIL,
+                f"email:access:{order.id}",
+                {"template": EmailTemplate.ACCESS, "order_id": order.id},
             )
-
-        await put(
-            Channel.EMAIL,
-            f"email:access:{order.id}",
-            {"template": EmailTemplate.ACCESS, "order_id": order.id},
-        )
+        ]
         if Channel.MOBISLON in self._channels and order.clickid:
-            await put(
-                Channel.MOBISLON,
-                f"mobislon:{order.clickid}:{PAY_SUCCESS}",
-                {
-                    "clickid": order.clickid,
-                    "status": PAY_SUCCESS,
-                    "session_id": order.provider_session_id,
-                },
+            sides.append(
+                (
+                    Channel.MOBISLON,
+                    f"mobislon:{order.clickid}:{PAY_SUCCESS}",
+                    {
+                        "clickid": order.clickid,
+                        "status": PAY_SUCCESS,
+                        "session_id": order.provider_session_id,
+                    },
+                )
             )
         if Channel.META in self._channels:
             payload = {
@@ -175,4 +168,5 @@ class FulfillPayment:
             optional = {"fbclid": order.fbclid, "client_ip": order.client_ip}
             optional["user_agent"] = order.user_agent
             payload.update({k: v for k, v in optional.items() if v})
-            await put(Channel.META, f"meta:purchase:{order.id}", payload)
+            sides.append((Channel.META, f"meta:purchase:{order.id}", payload))
+        await enqueue_all(uow, sides, now=now, tokens=self._tokens, retry=self._retry)
