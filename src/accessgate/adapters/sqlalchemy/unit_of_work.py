@@ -70,12 +70,20 @@ class SqlUnitOfWork:
             async with guarded():
                 self._conn = await self._engine.connect()
                 if self._read_only:
-                    await self._conn.execution_options(**{READ_ONLY_OPTION: True})
+                    await self._conn.execution_options(**self._read_only_options())
                 await self._conn.begin()
         except BaseException:
             await self._release()
             raise
         return self
+
+    def _read_only_options(self) -> dict[str, object]:
+        options: dict[str, object] = {READ_ONLY_OPTION: True}
+        if self._engine.dialect.name == "postgresql":
+            # At READ COMMITTED each statement reads its own snapshot anyway: a
+            # transaction would only add the BEGIN and ROLLBACK round trips.
+            options["isolation_level"] = "AUTOCOMMIT"
+        return options
 
     async def __aexit__(
         self,
