@@ -11,7 +11,7 @@ from accessgate.domain.usecases.activate_access import ActivateAccess, ActivateA
 from accessgate.domain.usecases.confirm_restore import ConfirmRestore, ConfirmRestoreCommand
 from accessgate.domain.usecases.request_restore import RequestRestore
 from accessgate.entrypoints.http.controllers.access import ACTIVATION_ERRORS, activation_response
-from accessgate.entrypoints.http.controllers.restore import CONFIRM_ERRORS
+from accessgate.entrypoints.http.controllers.restore import CONFIRM_ERRORS, confirmed
 from accessgate.entrypoints.http.guards import internal_token, strict_body
 from accessgate.entrypoints.http.openapi import INTERNAL, INTERNAL_SECURITY, errors
 from accessgate.entrypoints.http.schemas import (
@@ -94,13 +94,7 @@ class BotController(Controller):
         confirm_restore: NamedDependency[ConfirmRestore],
     ) -> RestoreConfirmResponse:
         """Check the code and activate for the Telegram account at once."""
-        result = await confirm_restore.execute(
-            ConfirmRestoreCommand(
-                email=data.email, otp=data.otp, telegram_user_id=data.telegram_user_id
-            )
+        command = ConfirmRestoreCommand(
+            email=data.email, otp=data.otp, telegram_user_id=data.telegram_user_id
         )
-        return RestoreConfirmResponse(
-            status=result.status,
-            activation_link=result.activation_link,
-            access_granted=result.access_granted,
-        )
+        return await confirmed(confirm_restore, command)

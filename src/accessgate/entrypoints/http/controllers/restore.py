@@ -30,6 +30,18 @@ CONFIRM_ERRORS = (
 )
 
 
+async def confirmed(
+    confirm_restore: ConfirmRestore, command: ConfirmRestoreCommand
+) -> RestoreConfirmResponse:
+    """Run ConfirmRestore and shape its answer (the public and the bot endpoint alike)."""
+    result = await confirm_restore.execute(command)
+    return RestoreConfirmResponse(
+        status=result.status,
+        activation_link=result.activation_link,
+        access_granted=result.access_granted,
+    )
+
+
 class RestoreController(Controller):
     """Email restore of a lost activation link."""
 
@@ -57,13 +69,7 @@ class RestoreController(Controller):
         confirm_restore: NamedDependency[ConfirmRestore],
     ) -> RestoreConfirmResponse:
         """Check the code, rotate the activation token; with ``telegram_user_id`` activate at once."""
-        result = await confirm_restore.execute(
-            ConfirmRestoreCommand(
-                email=data.email, otp=data.otp, telegram_user_id=data.telegram_user_id
-            )
+        command = ConfirmRestoreCommand(
+            email=data.email, otp=data.otp, telegram_user_id=data.telegram_user_id
         )
-        return RestoreConfirmResponse(
-            status=result.status,
-            activation_link=result.activation_link,
-            access_granted=result.access_granted,
-        )
+        return await confirmed(confirm_restore, command)
