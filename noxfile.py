@@ -19,7 +19,14 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (unit, contract, integration, end-to-end)."""
+    """Run the test suite (unit, contract, integration, end-to-end, real browser).
+
+    The browser tests drive Debian's Chromium and ChromeDriver; they are
+    installed with apt-get when missing and this runs as root.
+    """
+    _install_debian_packages(
+        session, {"/usr/bin/chromium": "chromium", "/usr/bin/chromedriver": "chromium-driver"}
+    )
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
@@ -53,13 +60,25 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench`` (about 15 minutes) or ``nox -s bench -- --quick`` (a few);
     writes bench/results/<date>.json and .md. Installs wrk with apt-get if missing.
     """
+    _install_debian_packages(session, {"wrk": "wrk"})
     if shutil.which("wrk") is None:
-        if shutil.which("apt-get") and os.geteuid() == 0:
-            session.run("apt-get", "update", "-qq", external=True, success_codes=[0, 100])
-            session.run(
-                "apt-get", "install", "-y", "-qq", "wrk", external=True, success_codes=[0, 100]
-            )
-        if shutil.which("wrk") is None:
-            session.warn("wrk is not installed: the HTTP benchmarks will be skipped")
+        session.warn("wrk is not installed: the HTTP benchmarks will be skipped")
     session.install("-e", ".[all,bench]")
     session.run("python", "-m", "bench.run", *session.posargs)
+
+
+def _install_debian_packages(session: nox.Session, wanted: dict[str, str]) -> None:
+    """Install the Debian packages whose program (a name or a path) is missing.
+
+    Only as root with apt-get; elsewhere the tests that need them skip (and fail
+    under CI), and a warning says what to install.
+    """
+    missing = sorted({pkg for program, pkg in wanted.items() if shutil.which(program) is None})
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        session.warn(f"not installed: {' '.join(missing)} (apt-get install them as root)")
+        return
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env, success_codes=[0, 100])
+    session.run("apt-get", "install", "-y", "-qq", *missing, external=True, env=env)

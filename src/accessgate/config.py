@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_webhook_tolerance: int = 300
     stripe_timeout: float = 20.0
     stripe_max_network_retries: int = 2
+    payment_status_lookup_interval: float = 5.0
 
     plan_currency: str = "USD"
     plan_one_time_basic_amount: int = 1900
@@ -56,6 +57,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otp_ttl_minutes: int = 10
     otp_max_attempts: int = 5
     otp_cooldown_seconds: int = 60
+    restore_max_codes_per_day: int = 5
+    customer_portal_mode: Literal["email", "direct"] = "email"
     default_locale: Literal["ru", "en"] = "en"
 
     smtp_host: str | None = None
@@ -83,8 +86,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_enabled: bool = True
     rate_limit_requests: int = 30
     rate_limit_window: int = 60
+    restore_rate_limit_requests: int = 5
     redis_url: str | None = None
     trusted_proxies: tuple[str, ...] = ()
+    http_header_timeout: float = 15.0
+    http_body_timeout: float = 30.0
+    http_shutdown_timeout: float = 10.0
 
     telegram_bot_token: str | None = None
     telegram_bot_username: str | None = None
@@ -159,6 +166,10 @@ def check_settings(settings: Settings) -> None:
         ),
         (settings.stripe_webhook_tolerance <= 0, "STRIPE_WEBHOOK_TOLERANCE must be positive"),
         (
+            settings.payment_status_lookup_interval < 0,
+            "PAYMENT_STATUS_LOOKUP_INTERVAL must not be negative",
+        ),
+        (
             bool(settings.meta_pixel_id) != bool(settings.meta_access_token),
             "META_PIXEL_ID and META_ACCESS_TOKEN must be set together",
         ),
@@ -170,9 +181,24 @@ def check_settings(settings: Settings) -> None:
             ),
             "MOBISLON_POSTBACK_URL must contain {clickid} and {status}",
         ),
+        (
+            bool(settings.mobislon_postback_url)
+            and not (settings.mobislon_postback_url or "")
+            .lower()
+            .startswith(("http://", "https://")),
+            "MOBISLON_POSTBACK_URL must start with http:// or https://",
+        ),
         (settings.rate_limit_requests <= 0, "RATE_LIMIT_REQUESTS must be positive"),
         (settings.rate_limit_window <= 0, "RATE_LIMIT_WINDOW must be positive"),
+        (settings.http_header_timeout <= 0, "HTTP_HEADER_TIMEOUT must be positive"),
+        (settings.http_body_timeout <= 0, "HTTP_BODY_TIMEOUT must be positive"),
+        (settings.http_shutdown_timeout <= 0, "HTTP_SHUTDOWN_TIMEOUT must be positive"),
         (settings.otp_max_attempts <= 0, "OTP_MAX_ATTEMPTS must be positive"),
+        (settings.restore_max_codes_per_day <= 0, "RESTORE_MAX_CODES_PER_DAY must be positive"),
+        (
+            settings.restore_rate_limit_requests <= 0,
+            "RESTORE_RATE_LIMIT_REQUESTS must be positive",
+        ),
         (settings.outbox_max_attempts <= 0, "OUTBOX_MAX_ATTEMPTS must be positive"),
         (
             not settings.app_public_base_url.startswith(("http://", "https://")),

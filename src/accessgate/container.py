@@ -22,7 +22,7 @@ from accessgate.adapters.memory.tokens import DeterministicTokenFactory
 from accessgate.adapters.memory.tracking import RecordingTrackingSink
 from accessgate.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from accessgate.adapters.system import SecureTokenFactory, SystemClock
-from accessgate.config import Settings
+from accessgate.config import ConfigError, Settings
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.outbox import Channel, RetryPolicy
@@ -32,12 +32,15 @@ from accessgate.domain.usecases.activate_access import ActivateAccess
 from accessgate.domain.usecases.apply_subscription_event import ApplySubscriptionEvent
 from accessgate.domain.usecases.confirm_restore import ConfirmRestore
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
+from accessgate.domain.usecases.describe_activation import DescribeActivation
 from accessgate.domain.usecases.describe_checkout import DescribeCheckout
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
 from accessgate.domain.usecases.list_outbox import ListOutbox
+from accessgate.domain.usecases.open_account_portal import OpenAccountPortal
 from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
 from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent
+from accessgate.domain.usecases.request_portal_link import RequestPortalLink
 from accessgate.domain.usecases.request_restore import RequestRestore
 from accessgate.domain.usecases.retry_outbox import RetryOutboxMessages
 from accessgate.domain.usecases.session_status import GetSessionStatus
@@ -84,6 +87,7 @@ def credential_policy(settings: Settings) -> CredentialPolicy:
         otp_ttl=timedelta(minutes=settings.otp_ttl_minutes),
         otp_max_attempts=settings.otp_max_attempts,
         otp_cooldown=timedelta(seconds=settings.otp_cooldown_seconds),
+        otp_max_codes_per_window=settings.restore_max_codes_per_day,
     )
 
 
@@ -126,6 +130,9 @@ class Core(containers.DeclarativeContainer):
     channels = providers.Singleton(enabled_channels, settings)
     default_locale = providers.Callable(lambda s: Locale(s.default_locale), settings)
     grace = providers.Callable(lambda s: timedelta(days=s.subscription_grace_days), settings)
+    lookup_interval = providers.Callable(
+        lambda s: timedelta(seconds=s.payment_status_lookup_interval), settings
+    )
 
     start_checkout = providers.Singleton(
         StartCheckout,
@@ -161,6 +168,7 @@ class Core(containers.DeclarativeContainer):
         clock=clock,
         codec=codec,
         links=links,
+        lookup_interval=lookup_interval,
     )
     activate_access = providers.Singleton(ActivateAccess, uow=uow, clock=clock, codec=codec)
     access_status = providers.Singleton(GetAccessStatus, uow=uow, clock=clock)
@@ -188,7 +196,14 @@ class Core(containers.DeclarativeContainer):
     open_customer_portal = providers.Singleton(
         OpenCustomerPortal, uow=uow, gateway=gateway, links=links
     )
+    open_account_portal = providers.Singleton(
+        OpenAccountPortal, uow=uow, gateway=gateway, links=links, clock=clock
+    )
+    request_portal_link = providers.Singleton(
+        RequestPortalLink, uow=uow, clock=clock, tokens=tokens, codec=codec, retry=retry
+    )
     describe_checkout = providers.Singleton(DescribeCheckout, uow=uow)
+    describe_activation = providers.Singleton(DescribeActivation, uow=uow, codec=codec)
     list_outbox = providers.Singleton(ListOutbox, uow=uow)
     retry_outbox = providers.Singleton(RetryOutboxMessages, uow=uow, clock=clock)
     deliver_outbox = providers.Singleton(
@@ -203,6 +218,7 @@ class Core(containers.DeclarativeContainer):
         retry=retry,
         credentials=credentials,
         default_locale=default_locale,
+        gateway=gateway,
     )
 
 
@@ -294,11 +310,14 @@ def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
 
 def build_mailer(settings: Settings) -> Mailer:
     """The mailer: SMTP when ``SMTP_HOST`` is set, else the console (development only)."""
-    from accessgate.adapters.smtp.renderer import TemplateRenderer
+    from accessgate.adapters.smtp.renderer import TemplateError, TemplateRenderer
 
-    renderer = TemplateRenderer(
-        templates_dir=settings.mail_templates_dir, default_locale=settings.default_locale
-    )
+    try:  # renders every template once with sample values: a broken one stops the start
+        renderer = TemplateRenderer(
+            templates_dir=settings.mail_templates_dir, default_locale=settings.default_locale
+        )
+    except TemplateError as error:
+        raise ConfigError(f"MAIL_TEMPLATES_DIR: a mail template is broken: {error}") from None
     if settings.smtp_host:
         from accessgate.adapters.smtp.mailer import SmtpMailer
 
@@ -335,9 +354,12 @@ def build_sinks(settings: Settings, clock: Clock) -> dict[Channel, TrackingSink]
     if settings.mobislon_postback_url:
         from accessgate.adapters.mobislon import MobislonPostbackSink
 
-        sinks[Channel.MOBISLON] = MobislonPostbackSink(
-            settings.mobislon_postback_url, method=settings.mobislon_method
-        )
+        try:
+            sinks[Channel.MOBISLON] = MobislonPostbackSink(
+                settings.mobislon_postback_url, method=settings.mobislon_method
+            )
+        except ValueError as error:
+            raise ConfigError(f"MOBISLON_POSTBACK_URL: {error}") from None
     return sinks
 
 

@@ -20,6 +20,24 @@ from accessgate.config import Settings
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+# Runs the CLI after a few lines of Python (``prelude``): hide a module, lower a limit.
+CLI_AFTER_PRELUDE = (
+    "import sys\n{prelude}\n"
+    "from accessgate.entrypoints.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def cli_command(args: list[str], prelude: str | None = None) -> list[str]:
+    """The command line of ``accessgate ARGS``, optionally after ``prelude``."""
+    if prelude is None:
+        return [sys.executable, "-m", "accessgate.entrypoints.cli", *args]
+    return [sys.executable, "-c", CLI_AFTER_PRELUDE.format(prelude=prelude), *args]
+
+
+def hide_modules(*names: str) -> str:
+    """A prelude that makes ``import NAME`` fail as if the package were not installed."""
+    return "\n".join(f"sys.modules[{name!r}] = None" for name in names)
 
 
 def free_port() -> int:
@@ -63,7 +81,10 @@ class Server:
 
 @contextmanager
 def running_server(
-    workdir: Path, extra_env: dict[str, str] | None = None, args: list[str] | None = None
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    prelude: str | None = None,
 ) -> Iterator[Server]:
     """Start ``python -m accessgate.entrypoints.cli serve``; always stop it."""
     port = free_port()
@@ -84,8 +105,7 @@ def running_server(
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "accessgate.entrypoints.cli", "serve", "--port", str(port)]
-            + (args or []),
+            cli_command(["serve", "--port", str(port), *(args or [])], prelude),
             cwd=workdir,
             env=env,
             stdout=log,

@@ -144,19 +144,19 @@ def test_purchase_activation_and_restore(server: Server) -> None:
         assert again.status_code == 200, again.text
         assert again.json()["access_status"] == "active"
 
-    # No log record but the console mailer's carries a token or the code.
-    secrets = (old_token, token_of(new_link), match.group(1))
+    # No log record but the console mailer's carries a token, the code or the session id
+    # (the session id shows the activation link until it is used).
+    secrets = (old_token, token_of(new_link), match.group(1), session_id)
     leaked = [
         r
         for r in server.records()
         if r["logger"] != "accessgate.mail" and any(s in str(r) for s in secrets)
     ]
     assert leaked == []
-    assert any(
-        "GET /activate?token=[REDACTED]" in r["message"]
-        for r in server.records()
-        if r["logger"] == "uvicorn.access"
-    )
+    access = [str(r["message"]) for r in server.records() if r["logger"] == "uvicorn.access"]
+    assert any("GET /activate?token=[REDACTED]" in m for m in access)
+    assert any("GET /api/payment/session-status?session_id=[REDACTED]" in m for m in access)
+    assert any("GET /pay/success?session_id=[REDACTED]" in m for m in access)
 
 
 def test_twelve_duplicate_webhooks_fulfil_once(server: Server) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from accessgate.adapters.memory.clock import SettableClock
 
-from .helpers import assert_envelope, client_for, paid_order
+from .helpers import assert_envelope, client_for, make_settings, paid_order
 
 
 async def test_activate_answers_access_granted_and_the_flat_order() -> None:
@@ -135,3 +136,58 @@ async def test_restore_confirm_burns_the_code_after_too_many_attempts() -> None:
             "/api/auth/restore/confirm", json={"email": "buyer@example.com", "otp": "1" * 17}
         )
         assert assert_envelope(response, 400, "VALIDATION_ERROR")["details"]["field"] == "otp"
+
+
+def _stable(response: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """A response without what differs per request (timestamp, request id, date)."""
+    body = response.json()
+    body.pop("timestamp", None)
+    headers = {k: v for k, v in response.headers.items() if k not in {"x-request-id", "date"}}
+    return response.status_code, body, headers
+
+
+async def test_restore_confirm_answers_are_identical_for_known_and_unknown_emails() -> None:
+    """Issue 12 item 3: ``attempts_left`` (and every other field) is the same for a stranger."""
+    async with client_for() as (client, core):
+        await paid_order(client, core)
+        answers: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        for email in ("buyer@example.com", "stranger@example.com"):
+            seen = answers[email] = []
+            confirm = {"email": email, "otp": "000000"}
+            seen.append(_stable(await client.post("/api/auth/restore/confirm", json=confirm)))
+            await client.post("/api/auth/restore/request", json={"email": email})
+            challenge = core.uow().store.tables.otps[email]
+            code = core.codec().otp_code(challenge.seed)
+            confirm["otp"] = "000000" if code != "000000" else "111111"
+            for _ in range(6):
+                response = await client.post("/api/auth/restore/confirm", json=confirm)
+                seen.append(_stable(response))
+        assert answers["buyer@example.com"] == answers["stranger@example.com"]
+        codes = [body["error"]["code"] for _, body, _ in answers["stranger@example.com"]]
+        assert codes == ["OTP_INVALID"] * 5 + ["TOO_MANY_ATTEMPTS"] * 2
+        assert answers["stranger@example.com"][1][1]["error"]["details"] == {"attempts_left": 4}
+
+
+async def test_restore_codes_per_address_are_capped_per_day() -> None:
+    """Issue 12 item 12: past RESTORE_MAX_CODES_PER_DAY the answer is the same, nothing is sent."""
+    clock = SettableClock()
+    settings = make_settings(restore_max_codes_per_day=3)
+    async with client_for(settings, clock=clock) as (client, core):
+        await paid_order(client, core)
+        await core.deliver_outbox().execute()
+
+        def codes_sent() -> int:
+            return sum(1 for m in core.mailer().sent if m.template == "restore_code")
+
+        for n in range(5):
+            response = await client.post(
+                "/api/auth/restore/request", json={"email": "buyer@example.com"}
+            )
+            assert response.content == b'{"status":"otp_delivery_sent"}'
+            await core.deliver_outbox().execute()
+            assert codes_sent() == min(n + 1, 3)
+            clock.advance(timedelta(minutes=2))
+        clock.advance(timedelta(days=1))
+        await client.post("/api/auth/restore/request", json={"email": "buyer@example.com"})
+        await core.deliver_outbox().execute()
+        assert codes_sent() == 4

@@ -8,7 +8,7 @@ import pytest
 
 from accessgate.domain.model.errors import ProviderRejected, ServiceUnavailable
 
-from .helpers import CHECKOUT, assert_envelope, checkout, client_for, pay
+from .helpers import CHECKOUT, assert_envelope, checkout, client_for, make_settings, pay
 
 
 async def test_checkout_session_answers_the_seed_fields() -> None:
@@ -126,7 +126,9 @@ async def test_session_status_errors() -> None:
 
 
 async def test_customer_portal() -> None:
-    async with client_for() as (client, _):
+    # The seed's direct answer (CUSTOMER_PORTAL_MODE=direct); the default emails the
+    # link instead (tests/http/test_customer_portal.py).
+    async with client_for(make_settings(customer_portal_mode="direct")) as (client, _):
         await checkout(client, mode="subscription", plan="sub_monthly")
         response = await client.post(
             "/api/payment/customer-portal", json={"email": "buyer@example.com"}

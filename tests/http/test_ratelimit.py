@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from accessgate.config import Settings
+
 from .helpers import INTERNAL_TOKEN, assert_envelope, client_for, make_app, make_settings
 
 LIMITED = make_settings(rate_limit_enabled=True, rate_limit_requests=3, rate_limit_window=60)
@@ -68,3 +70,65 @@ async def test_forwarded_for_is_honoured_from_a_trusted_proxy() -> None:
         assert (await client.get(STATUS, headers=alice)).status_code == 429
         assert (await client.get(STATUS, headers=bob)).status_code == 404
         assert (await client.get(STATUS)).status_code == 404
+
+
+STRICT = make_settings(
+    rate_limit_enabled=True, rate_limit_requests=30, restore_rate_limit_requests=2
+)
+REQUEST = "/api/auth/restore/request"
+CONFIRM = "/api/auth/restore/confirm"
+
+
+def test_the_restore_limit_is_stricter_by_default() -> None:
+    defaults = Settings()
+    assert defaults.restore_rate_limit_requests == 5
+    assert defaults.restore_rate_limit_requests < defaults.rate_limit_requests
+
+
+async def test_restore_and_portal_have_a_stricter_limit_per_client() -> None:
+    """Issue 12 item 12: restore (and portal email) endpoints share a stricter budget."""
+    async with client_for(STRICT) as (client, _):
+        for _ in range(2):
+            assert (await client.post(REQUEST, json={"email": "a@b.co"})).status_code == 200
+        refused = await client.post(CONFIRM, json={"email": "a@b.co", "otp": "123456"})
+        error = assert_envelope(refused, 429, "RATE_LIMIT_EXCEEDED")
+        assert 0 < error["details"]["retry_after"] <= 60
+        refused = await client.post("/api/payment/customer-portal", json={"email": "a@b.co"})
+        assert_envelope(refused, 429, "RATE_LIMIT_EXCEEDED")
+        assert (await client.get(STATUS)).status_code == 404  # the rest of the API answers
+
+
+async def test_the_strict_limit_counts_per_client() -> None:
+    app, _ = make_app(STRICT)
+    for peer in ("203.0.113.1", "203.0.113.2"):
+        transport = httpx.ASGITransport(app=app, client=(peer, 4321))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t.test") as client:
+            for _ in range(2):
+                response = await client.post(REQUEST, json={"email": "a@b.co"})
+                assert response.status_code == 200
+            assert (await client.post(REQUEST, json={"email": "a@b.co"})).status_code == 429
+
+
+async def test_bot_restore_is_limited_per_email() -> None:
+    """The bot is one client for all its users: its restore endpoints count per email."""
+    auth = {"X-Internal-Token": INTERNAL_TOKEN}
+    async with client_for(STRICT) as (client, _):
+        for _ in range(2):
+            response = await client.post(
+                "/api/bot/restore/request", json={"email": "A@b.co"}, headers=auth
+            )
+            assert response.status_code == 200
+        refused = await client.post(
+            "/api/bot/restore/confirm",
+            json={"email": " a@B.co", "otp": "123456", "telegram_user_id": 5},
+            headers=auth,
+        )
+        assert_envelope(refused, 429, "RATE_LIMIT_EXCEEDED")
+        response = await client.post(
+            "/api/bot/restore/request", json={"email": "other@b.co"}, headers=auth
+        )
+        assert response.status_code == 200
+        response = await client.post(
+            "/api/bot/access/status", json={"telegram_user_id": 5}, headers=auth
+        )
+        assert response.status_code == 200  # the rest of the bot API is not limited

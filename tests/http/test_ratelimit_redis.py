@@ -62,3 +62,28 @@ async def test_two_replicas_share_one_limit(prefix: str) -> None:
         assert 0 < await check.ttl(keys[0]) <= 30
     finally:
         await check.aclose()
+
+
+async def test_two_replicas_share_the_strict_restore_limit(prefix: str) -> None:
+    settings = make_settings(
+        rate_limit_enabled=True,
+        rate_limit_requests=30,
+        restore_rate_limit_requests=2,
+        rate_limit_window=30,
+        redis_url=redis_url(),
+    )
+    app_a = create_app(settings, create_memory_container(settings), rate_limit_prefix=prefix)
+    app_b = create_app(settings, create_memory_container(settings), rate_limit_prefix=prefix)
+    body = {"email": "a@b.co"}
+    async with AsyncTestClient(app_a) as a, AsyncTestClient(app_b) as b:
+        assert (await a.post("/api/auth/restore/request", json=body)).status_code == 200
+        assert (await b.post("/api/auth/restore/request", json=body)).status_code == 200
+        refused = await a.post("/api/auth/restore/confirm", json=body | {"otp": "123456"})
+        assert_envelope(refused, 429, "RATE_LIMIT_EXCEEDED")
+        assert (await b.get(STATUS)).status_code == 404
+    check = aioredis.Redis.from_url(redis_url())
+    try:
+        keys = {key async for key in check.scan_iter(match=f"{prefix}*")}
+        assert f"{prefix}strict:testclient".encode() in keys
+    finally:
+        await check.aclose()

@@ -1,12 +1,18 @@
-"""Tracking relays: MobiSlon POST and beacon, Meta event."""
+"""Tracking relays: MobiSlon POST and beacon, Meta event.
+
+The events that count a payment (MobiSlon ``pay_success``, Meta ``Purchase``)
+are refused by the public endpoints; only the fulfilment of a verified payment
+writes them.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from accessgate.domain.model.outbox import Channel
 
-from .helpers import assert_envelope, client_for, make_settings
+from .helpers import assert_envelope, client_for, make_settings, paid_order
 
 MOBISLON = make_settings(
     mobislon_postback_url="https://tracker.example/index.php?cnv_id={clickid}&cnv_status={status}",
@@ -60,7 +66,7 @@ async def test_mobislon_validation() -> None:
 async def test_mobislon_disabled_when_not_configured() -> None:
     async with client_for() as (client, _):
         response = await client.post(
-            "/api/tracking/mobi-slon-event", json={"status": "pay_success", "clickid": "c"}
+            "/api/tracking/mobi-slon-event", json={"status": "start_quiz", "clickid": "c"}
         )
         assert response.json() == {"status": "disabled"}
 
@@ -87,7 +93,7 @@ async def test_meta_event_defaults_ip_and_user_agent_to_the_caller() -> None:
     async with client_for(MOBISLON) as (client, core):
         response = await client.get(
             "/api/tracking/meta-event",
-            params={"status": "Purchase", "fbclid": "fbc1"},
+            params={"status": "ViewContent", "fbclid": "fbc1"},
             headers={"User-Agent": "agent/2"},
         )
         assert response.status_code == 200
@@ -98,7 +104,7 @@ async def test_meta_event_defaults_ip_and_user_agent_to_the_caller() -> None:
         )
         first, second = _outbox(core, Channel.META)
         assert (first["event_name"], first["client_ip"], first["user_agent"]) == (
-            "Purchase",
+            "ViewContent",
             "testclient",
             "agent/2",
         )
@@ -106,3 +112,49 @@ async def test_meta_event_defaults_ip_and_user_agent_to_the_caller() -> None:
         assert (second["client_ip"], second["user_agent"]) == ("203.0.113.9", "given/1")
         response = await client.get("/api/tracking/meta-event")
         assert_envelope(response, 400, "VALIDATION_ERROR")
+
+
+async def test_public_relays_refuse_the_events_that_count_a_payment() -> None:
+    async with client_for(MOBISLON) as (client, core):
+        refused = [
+            await client.post(
+                "/api/tracking/mobi-slon-event", json={"status": "pay_success", "clickid": "c"}
+            ),
+            await client.post(
+                "/api/tracking/mobi-slon-event", json={"status": " pay_success ", "clickid": "c"}
+            ),
+            await client.get(
+                "/api/tracking/mobi-slon-event", params={"status": "pay_success", "clickid": "c"}
+            ),
+            *[
+                await client.get("/api/tracking/meta-event", params={"status": name})
+                for name in ("Purchase", "purchase", " PURCHASE ")
+            ],
+        ]
+        for response in refused:
+            error = assert_envelope(response, 400, "VALIDATION_ERROR")
+            assert error["details"]["field"] == "status", response.text
+        assert core.uow().store.tables.outbox == {}
+
+
+async def test_the_paid_order_still_reports_pay_success_and_purchase() -> None:
+    async with client_for(MOBISLON) as (client, core):
+        await paid_order(client, core, clickid="clk-paid")
+        [postback] = _outbox(core, Channel.MOBISLON)
+        assert (postback["clickid"], postback["status"]) == ("clk-paid", "pay_success")
+        [purchase] = _outbox(core, Channel.META)
+        assert purchase["event_name"] == "Purchase"
+
+
+async def test_openapi_no_longer_offers_pay_success_on_the_public_relay() -> None:
+    async with client_for(MOBISLON) as (client, _):
+        document: dict[str, Any] = (await client.get("/schema/openapi.json")).json()
+    operation = document["paths"]["/api/tracking/mobi-slon-event"]
+    body_ref = operation["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = document["components"]["schemas"][body_ref.rsplit("/", 1)[-1]]
+    post_enum = body["properties"]["status"]["enum"]
+    [status] = [p for p in operation["get"]["parameters"] if p["name"] == "status"]
+    get_enum = status["schema"]["enum"]
+    for offered in (post_enum, get_enum):
+        assert "pay_success" not in offered
+        assert {"start_quiz", "transition_to_payment"} <= set(offered)

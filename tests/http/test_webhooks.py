@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+
+import pytest
 
 from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.memory.payment_gateway import MemoryPaymentGateway, WireEvent
+from accessgate.adapters.sandbox import SandboxPaymentGateway
 from accessgate.domain.model.payment_event import PaymentEvent, PaymentEventKind
 
 from .helpers import assert_envelope, checkout, client_for
@@ -96,3 +100,52 @@ async def test_event_types_the_domain_ignores_are_acknowledged() -> None:
         response = await client.post("/webhook/memory", content=b'{"type":"customer.created"}')
         assert response.status_code == 200
         assert response.json() == {"received": True, "outcomes": []}
+
+
+SANDBOX_SECRET = b"sandbox-test-secret"
+MALFORMED_BODIES = [
+    pytest.param(b'{"id":"evt_1","type":"checkout_completed","created":1', id="truncated"),
+    pytest.param(b"", id="empty"),
+    pytest.param(b"[]", id="not-an-object"),
+    pytest.param(b'{"id":"evt_1","type":"checkout_completed","created":1e18}', id="float-created"),
+    pytest.param(
+        b'{"id":"evt_1","type":"checkout_completed","created":1000000000000000000}',
+        id="created-beyond-year-9999",
+    ),
+    pytest.param(
+        b'{"id":"evt_1","type":"checkout_completed","created":-99999999999999}',
+        id="created-before-1970",
+    ),
+    pytest.param(
+        b'{"id":"evt_1","type":"checkout_completed","created":1,"period_end":1000000000000000000}',
+        id="period-end-beyond-year-9999",
+    ),
+    pytest.param(b'{"id":1,"type":"checkout_completed","created":1}', id="wrong-type-id"),
+    pytest.param(b'{"id":"evt_1","type":"nonsense","created":1}', id="unknown-type"),
+    pytest.param(
+        b'{"id":"evt_1","type":"checkout_completed","created":1,"amount":"19"}',
+        id="wrong-type-amount",
+    ),
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES)
+async def test_signed_but_malformed_sandbox_webhook_is_400_without_traceback(
+    body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = SettableClock()
+    sandbox = SandboxPaymentGateway(
+        secret=SANDBOX_SECRET, clock=clock, public_base_url="http://testserver"
+    )
+    # The sandbox's signing scheme, computed here from the secret: a correct signature.
+    signer = MemoryPaymentGateway(secret=SANDBOX_SECRET, clock=clock, name="sandbox")
+    headers = {"Accessgate-Signature": signer.sign(body), "Content-Type": "application/json"}
+    with caplog.at_level(logging.INFO):
+        async with client_for(clock=clock, gateway=sandbox) as (client, _):
+            response = await client.post("/webhook/sandbox", content=body, headers=headers)
+            error = assert_envelope(response, 400, "VALIDATION_ERROR")
+            assert error["message"] == "Malformed webhook body"
+            unsigned = await client.post("/webhook/sandbox", content=body)
+            assert_envelope(unsigned, 403, "INVALID_SIGNATURE")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [r for r in caplog.records if r.exc_info]

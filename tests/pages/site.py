@@ -22,6 +22,7 @@ from accessgate.config import Settings
 from accessgate.container import Core, create_memory_container
 from accessgate.domain.model.order import Order
 from accessgate.entrypoints.http.app import create_app
+from accessgate.ports.clock import Clock
 from accessgate.ports.payment_gateway import PaymentGateway
 
 
@@ -55,7 +56,7 @@ class Site:
 
 @asynccontextmanager
 async def running_site(
-    gateway: PaymentGateway | None = None, **overrides: object
+    gateway: PaymentGateway | None = None, clock: Clock | None = None, **overrides: object
 ) -> AsyncIterator[Site]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -66,7 +67,7 @@ async def running_site(
         "rate_limit_enabled": False,
     }
     settings = Settings(**(options | overrides))  # type: ignore[arg-type]
-    clock = SystemClock()
+    clock = clock or SystemClock()
     if gateway is None:
         gateway = SandboxPaymentGateway(
             secret=b"pages-secret", clock=clock, public_base_url=base_url

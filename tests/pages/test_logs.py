@@ -47,8 +47,57 @@ def test_redact_masks_secrets(text: str, secret: str) -> None:
 
 
 def test_redact_keeps_ordinary_text() -> None:
-    text = 'GET /api/payment/session-status?session_id=cs_sandbox_ord_1 HTTP/1.1" 200'
+    text = 'GET /api/payment/checkout-session?plan=one_time_basic HTTP/1.1" 200'
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ('GET /api/payment/session-status?session_id=cs_sandbox_ord_1 HTTP/1.1" 200', "ord_1"),
+        ('GET /pay/success?session_id=cs_test_a1B2c3&lang=ru HTTP/1.1" 200', "a1B2c3"),
+        ('GET /pay/success?lang=en&session_id=opaque-id-42 HTTP/1.1" 200', "opaque-id-42"),
+        ('POST /sandbox/checkout/cs_sandbox_ord_7/pay HTTP/1.1" 303', "ord_7"),
+        ("GET /sandbox/checkout/anything-42 HTTP/1.1", "anything-42"),
+        ('{"session_id": "cs_live_b1C2d3", "status": "paid"}', "b1C2d3"),
+        ("stripe answered for cs_live_Zz9Yy8 in 2 s", "Zz9Yy8"),
+    ],
+)
+def test_redact_masks_checkout_session_ids(text: str, secret: str) -> None:
+    # A session id shows the unused activation link on the success page.
+    masked = redact(text)
+    assert secret not in masked
+    assert "[REDACTED]" in masked
+
+
+def test_access_log_records_carry_no_session_id_and_no_color_message(
+    restore_root: None,
+) -> None:
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="json"), stream)
+    access = logging.getLogger("uvicorn.access")
+    for path in (
+        "/api/payment/session-status?session_id=cs_sandbox_SECRET3",
+        "/pay/success?session_id=cs_test_SECRET4&lang=ru",
+    ):
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", path, "1.1", 200)
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]",
+        42,
+        extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]"},
+    )
+    text = stream.getvalue()
+    assert "SECRET3" not in text
+    assert "SECRET4" not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [line["message"] for line in lines[:2]] == [
+        '127.0.0.1:1 - "GET /api/payment/session-status?session_id=[REDACTED] HTTP/1.1" 200',
+        '127.0.0.1:1 - "GET /pay/success?session_id=[REDACTED]&lang=ru HTTP/1.1" 200',
+    ]
+    started = lines[2]
+    assert started["message"] == "Started server process [42]"
+    assert "color_message" not in started
+    assert "\x1b" not in text
 
 
 def test_json_lines_carry_the_request_id_and_no_secret(restore_root: None) -> None:

@@ -99,7 +99,7 @@ async def test_success_page_pending_then_paid_with_the_link(site: Site) -> None:
     assert "Activate access" in page.text
     assert "/activate?token=" in page.text
     assert '<meta http-equiv="refresh"' not in page.text
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
 
 
 async def test_success_page_shows_open_in_telegram_with_a_bot() -> None:

@@ -38,7 +38,12 @@ async def test_checkout_is_derived_from_the_order_and_survives_a_restart() -> No
     started = await core.start_checkout().execute(
         StartCheckoutCommand(mode="one_time", plan="one_time_basic", email="A@Example.com")
     )
-    assert started.session_id == f"cs_sandbox_{started.order_id}"
+    # The order id alone (not secret) does not give the session id: a keyed tag follows it.
+    assert started.session_id.startswith(f"cs_sandbox_{started.order_id}_")
+    assert len(started.session_id) > len(f"cs_sandbox_{started.order_id}_") + 20
+    other_secret = gateway(clock, secret=b"another-secret").session_id_of(started.order_id)
+    assert other_secret != started.session_id
+    assert gateway(clock).session_id_of(started.order_id) == started.session_id
     assert started.checkout_url == f"{BASE}/sandbox/checkout/{started.session_id}"
     summary = await DescribeCheckout(uow=core.uow()).execute(started.session_id)
     assert summary.email == "a@example.com"

@@ -16,6 +16,7 @@ import pytest
 from accessgate.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from accessgate.adapters.sqlalchemy.migrate import upgrade
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
+from tests.relays.conftest import graph, tracker  # noqa: F401 - fixtures of the app tests
 from tests.services import unavailable
 from tests.storage.helpers import drop_schema, new_schema, pg_engine, sql_factory
 

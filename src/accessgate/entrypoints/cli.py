@@ -66,16 +66,40 @@ def _outbox_setup(parser: argparse.ArgumentParser) -> None:
     retry.add_argument("ids", nargs="*", metavar="ID")
 
 
+def missing_database(url: str) -> str | None:
+    """Why a command that needs existing data cannot run: no SQLite file at ``url``.
+
+    Such commands never create a database (an empty file in whatever folder
+    they were run from); ``serve`` and ``migrate`` do.
+    """
+    if url.startswith("memory://"):
+        return None
+    from accessgate.adapters.sqlalchemy.engine import sqlite_file
+
+    path = sqlite_file(url)
+    if path is None or path.exists():
+        return None
+    return f"no database at {path.absolute()}: set DATABASE_URL or run from the service's folder"
+
+
 @command("outbox", "See and replay outbox messages (emails, postbacks).", _outbox_setup)
 def outbox(args: argparse.Namespace) -> int:
     """``accessgate outbox list [--status S] [--limit N]`` / ``outbox retry [ID ...]``."""
     try:
         settings = load_settings(os.environ)
+        missing = missing_database(settings.database_url)
+        if missing is not None:
+            print(f"accessgate: {missing}", file=sys.stderr)
+            return 2
         return asyncio.run(_outbox(args, create_container(settings)))
     except ConfigError as error:
         print(f"accessgate: configuration error: {error}", file=sys.stderr)
     except DomainError as error:
         print(f"accessgate: {error.message}", file=sys.stderr)
+    except ImportError as error:
+        from accessgate.entrypoints.serve import missing_extra
+
+        print(f"accessgate: {missing_extra(error)}", file=sys.stderr)
     return 2
 
 
@@ -145,10 +169,16 @@ def _migrate_setup(parser: argparse.ArgumentParser) -> None:
 )
 def migrate(args: argparse.Namespace) -> int:
     """``accessgate migrate [--sql] [--revision R]`` on ``DATABASE_URL``."""
-    from alembic.util import CommandError
+    try:
+        from alembic.util import CommandError
 
-    from accessgate.adapters.sqlalchemy import migrate as migrations
-    from accessgate.adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL
+        from accessgate.adapters.sqlalchemy import migrate as migrations
+        from accessgate.adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL
+    except ImportError as error:
+        from accessgate.entrypoints.serve import missing_extra
+
+        print(f"accessgate migrate: {missing_extra(error)}", file=sys.stderr)
+        return 2
 
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if url.startswith("memory://"):
@@ -165,6 +195,11 @@ def migrate(args: argparse.Namespace) -> int:
         return 1
     except CommandError as error:
         print(f"accessgate migrate: {error}", file=sys.stderr)
+        return 2
+    except ImportError as error:  # the database driver (asyncpg) is not installed
+        from accessgate.entrypoints.serve import missing_extra
+
+        print(f"accessgate migrate: {missing_extra(error)}", file=sys.stderr)
         return 2
     print(f"database schema at revision {revision}")
     return 0

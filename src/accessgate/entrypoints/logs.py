@@ -4,10 +4,14 @@
 gets ``request_id`` from :data:`REQUEST_ID` (the context variable that the HTTP
 request-id middleware sets; ``-`` outside a request) and goes through :class:`RedactingFilter`,
 which masks whatever looks like a secret: activation tokens in ``start=`` and
-``token=`` query strings, ``X-Internal-Token`` and ``Authorization`` values,
-Stripe keys (``sk_...``, ``rk_...``, ``whsec_...``). Uvicorn is started without
-its own logging configuration, so its access log passes the same filter and
-never prints an ``/activate?token=`` value.
+``token=`` query strings, checkout session ids (``session_id=`` values, the
+sandbox checkout page path, Stripe's ``cs_live_...``/``cs_test_...`` ids: a
+session id shows the unused activation link on the success page),
+``X-Internal-Token`` and ``Authorization`` values, Stripe keys (``sk_...``,
+``rk_...``, ``whsec_...``). Uvicorn is started without its own logging
+configuration, so its access log passes the same filter and never prints an
+``/activate?token=`` or ``?session_id=`` value. Uvicorn's ``color_message``
+extra (the same text with ANSI colours) is dropped from every record.
 
 The one documented exception is the console mailer's logger ``accessgate.mail``:
 writing the email (with its link or code) to the log is its whole purpose in
@@ -37,7 +41,7 @@ MASK = "[REDACTED]"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
-            r"(?i)(\b(?:start|token|activation_token|otp|password|access_token|secret)=)"
+            r"(?i)(\b(?:start|token|activation_token|otp|password|access_token|secret|session_id)=)"
             r"[^&\s\"'<>]+"
         ),
         rf"\1{MASK}",
@@ -50,9 +54,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\1{MASK}",
     ),
     (
-        re.compile(r"(?i)(\"(?:activation_token|otp|password)\"\s*:\s*\")[^\"]*"),
+        re.compile(
+            r"(?i)([\"'](?:activation_token|otp|password|session_id)[\"']\s*:\s*[\"'])[^\"']*"
+        ),
         rf"\1{MASK}",
     ),
+    (re.compile(r"(/sandbox/checkout/)[^/?#\s\"'<>]+"), rf"\1{MASK}"),
+    (re.compile(r"\bcs_(?:live|test|sandbox|memory)_[A-Za-z0-9_-]+"), MASK),
     (re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+"), MASK),
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), MASK),
 )
@@ -60,6 +68,7 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
     "message",
     "asctime",
     "request_id",
+    "color_message",  # uvicorn's copy of the message with ANSI colours
 }
 
 
@@ -77,6 +86,7 @@ class RedactingFilter(logging.Filter):
         """Rewrite ``record`` in place; never drops it."""
         if not hasattr(record, "request_id"):
             record.request_id = REQUEST_ID.get() or "-"
+        record.__dict__.pop("color_message", None)
         if record.name.startswith(UNREDACTED_LOGGERS):
             return True
         record.msg = redact(record.getMessage())
@@ -145,7 +155,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
         raise ConfigError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for name in ("alembic.runtime.plugins", "alembic.runtime.migration"):  # chatter at start
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in FRAMEWORK_LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -1,7 +1,16 @@
 """``accessgate serve`` and ``accessgate worker``: the long-running processes.
 
-Both read and check the settings first: a bad setting prints one line naming
-the variable and exits with status 2, before anything starts.
+Both read and check the settings first, then build every adapter the settings
+name and check the database once (:func:`preflight`): a bad setting, a missing
+optional dependency (named with the extra that installs it), an unreachable or
+unmigrated database or a broken mail template prints one line and exits with
+status 2, before anything starts and without a traceback.
+
+``serve`` also bounds what clients can hold: a request head and body must
+arrive within ``HTTP_HEADER_TIMEOUT`` / ``HTTP_BODY_TIMEOUT`` seconds
+(:mod:`accessgate.entrypoints.slow_clients`), a graceful shutdown waits at most
+``HTTP_SHUTDOWN_TIMEOUT`` seconds for requests in flight, and the process's
+soft limit of open files is raised to its hard limit.
 """
 
 from __future__ import annotations
@@ -11,13 +20,32 @@ import asyncio
 import logging
 import os
 import sys
+from typing import Any
 
 from accessgate.config import ConfigError, Settings, load_settings
-from accessgate.container import create_container
-from accessgate.entrypoints.logs import configure_logging
+from accessgate.container import Core, create_container, start_services, stop_services
+from accessgate.domain.model.errors import DomainError
+from accessgate.entrypoints.logs import configure_logging, redact
 
 log = logging.getLogger("accessgate.serve")
-FACTORY = "accessgate.entrypoints.http.asgi:create_app_from_env"
+FACTORY = "accessgate.entrypoints.serve:create_worker_app"
+# The extra that installs each optional top-level module.
+EXTRAS = {
+    "uvicorn": "server",
+    "litestar": "server",
+    "httptools": "server",
+    "httpx": "server",
+    "sqlalchemy": "sql",
+    "aiosqlite": "sql",
+    "alembic": "sql",
+    "asyncpg": "postgres",
+    "stripe": "stripe",
+    "redis": "redis",
+    "aiosmtplib": "smtp",
+    "jinja2": "smtp",
+    "aiogram": "bot",
+}
+SERVER_MODULES = ("uvicorn", "litestar")
 
 
 def _settings() -> Settings | None:
@@ -28,6 +56,79 @@ def _settings() -> Settings | None:
         print(f"accessgate: configuration error: {error}", file=sys.stderr)
         return None
     return settings
+
+
+def missing_extra(error: ImportError) -> str:
+    """One line naming the missing package and the extra that installs it."""
+    module = (error.name or "").split(".")[0] or "?"
+    extra = EXTRAS.get(module)
+    if extra is None:
+        return f"the Python package '{module}' is missing"
+    return f"the Python package '{module}' is missing: pip install 'accessgate[{extra}]'"
+
+
+async def _check_adapters(container: Core) -> None:
+    try:
+        for provider in (container.gateway, container.mailer, container.sinks):
+            provider()
+        await start_services(container)  # connects, checks (or upgrades) the schema
+    finally:
+        await stop_services(container)
+
+
+def preflight(settings: Settings, modules: tuple[str, ...] = ()) -> str | None:
+    """Why the service cannot start (one line), or ``None`` when it can.
+
+    Imports ``modules``, builds every adapter the settings name (payment
+    provider, mailer and its templates, relays, storage) and checks the
+    database schema once, on a throw-away container.
+    """
+    try:
+        for module in modules:
+            __import__(module)
+        asyncio.run(_check_adapters(create_container(settings)))
+    except ImportError as error:
+        return missing_extra(error)
+    except ConfigError as error:
+        return f"configuration error: {error}"
+    except DomainError as error:  # storage unreachable, schema outdated
+        return redact(error.message)
+    return None
+
+
+def _refuse(reason: str) -> int:
+    print(f"accessgate: {reason}", file=sys.stderr)
+    return 2
+
+
+def raise_open_file_limit() -> None:
+    """Raise the soft limit of open files to the hard limit (each connection holds one)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1_048_576
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):  # pragma: no cover - a kernel cap below the hard limit
+        log.debug("could not raise the open-file limit from %d to %d", soft, target)
+
+
+def _protocol(settings: Settings) -> type[asyncio.Protocol]:
+    from accessgate.entrypoints.slow_clients import configure_timeouts
+
+    return configure_timeouts(settings.http_header_timeout, settings.http_body_timeout)
+
+
+def create_worker_app() -> Any:
+    """The uvicorn app factory of ``--workers N``: request deadlines, then the app."""
+    from accessgate.entrypoints.http.asgi import create_app_from_env
+
+    _protocol(load_settings(os.environ))
+    return create_app_from_env()
 
 
 def _default_public_url(host: str, port: int) -> None:
@@ -48,17 +149,23 @@ def serve(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return 2
+    reason = preflight(settings, SERVER_MODULES)
+    if reason is not None:
+        return _refuse(reason)
     import uvicorn
 
     from accessgate.entrypoints.http.asgi import NO_WORKER_ENV, build_app
 
-    options = {
+    raise_open_file_limit()
+    options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_config": None,
         "log_level": settings.log_level.lower(),
         "proxy_headers": False,
         "server_header": False,
+        "http": _protocol(settings),
+        "timeout_graceful_shutdown": settings.http_shutdown_timeout,
     }
     log.info(
         "serving on http://%s:%d (public %s, provider %s, %d worker(s), outbox loop %s)",
@@ -90,6 +197,9 @@ def worker(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return 2
+    reason = preflight(settings)
+    if reason is not None:
+        return _refuse(reason)
     from accessgate.entrypoints.worker import run_worker
 
     asyncio.run(run_worker(create_container(settings), settings))

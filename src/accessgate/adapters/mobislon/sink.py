@@ -45,7 +45,7 @@ class PostbackTemplate:
         if unknown or any(spec or conv for _, name, spec, conv in parts if name is not None):
             raise ValueError("the postback URL template has an unknown placeholder")
         if urlsplit(template).scheme not in ("http", "https"):
-            raise ValueError("the postback URL must be http or https")
+            raise ValueError("the postback URL must start with http:// or https://")
         self._parts = parts
         self.host = urlsplit(template).hostname or "?"
 

@@ -1,7 +1,9 @@
 """The sandbox PaymentGateway: no account anywhere, nothing kept in process memory.
 
-A checkout session id is derived from the order id (``cs_sandbox_<order id>``)
-and the checkout URL points at the service's own page
+A checkout session id is derived from the order id and keyed with the webhook
+secret (``cs_sandbox_<order id>_<HMAC>``): the same order always gets the same
+session, and knowing an order id (which is not secret) does not give the
+session id (which shows the unused activation link). The checkout URL points at the service's own page
 ``<public base URL>/sandbox/checkout/<session id>``. When the buyer presses Pay
 or Decline there, the page asks :meth:`SandboxPaymentGateway.signed_event` for
 a signed delivery and posts it to ``/webhook/sandbox`` like a real provider,
@@ -12,18 +14,31 @@ HMAC-SHA256 over ``"<t>.<body>"``) is the one of
 :class:`~accessgate.adapters.memory.payment_gateway.MemoryPaymentGateway`,
 which this adapter composes rather than re-implements. Being stateless, the
 gateway works the same across restarts and with several server processes.
+
+A delivery is checked in two steps: the signature first (403
+``INVALID_SIGNATURE`` for a stranger), then the body: a correctly signed body
+that is not a valid event (truncated or empty JSON, wrong types, a timestamp
+outside the years 1970-9999) is refused with :class:`MalformedWebhook` (400
+``VALIDATION_ERROR``), never a crash.
 """
 
 from __future__ import annotations
 
+import base64
+import hmac
+import re
 import secrets
 from collections.abc import Mapping
 
+import msgspec
+
 from accessgate.adapters.memory.payment_gateway import (
+    SIGNATURE_HEADER,
     MemoryPaymentGateway,
     WebhookDelivery,
     WireEvent,
 )
+from accessgate.domain.model.errors import InvalidSignature, ValidationError
 from accessgate.domain.model.payment_event import PaymentEvent, PaymentEventKind
 from accessgate.ports.clock import Clock
 from accessgate.ports.payment_gateway import CheckoutRequest, CheckoutSession
@@ -34,6 +49,36 @@ OUTCOME_KINDS = {
     "pay": PaymentEventKind.CHECKOUT_COMPLETED,
     "decline": PaymentEventKind.PAYMENT_FAILED,
 }
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+_FIELD = re.compile(r"at `\$\.(\w{1,64})`")
+
+
+class MalformedWebhook(ValidationError):
+    """A correctly signed delivery whose body is not a valid event."""
+
+    default_message = "Malformed webhook body"
+
+
+def parse_event(body: bytes) -> WireEvent:
+    """The event of a (verified) body, or :class:`MalformedWebhook` naming the field.
+
+    Raises:
+        MalformedWebhook: the body is not JSON, not an event, or a timestamp is
+            outside 1970-9999 (the message and details never quote a value).
+
+    """
+    try:
+        wire = msgspec.json.decode(body, type=WireEvent)
+    except msgspec.DecodeError:
+        raise MalformedWebhook(reason="Malformed JSON body") from None
+    except msgspec.ValidationError as error:
+        match = _FIELD.search(str(error))
+        details = {"field": match.group(1)} if match else {}
+        raise MalformedWebhook(reason="Not a valid event", **details) from None
+    for field, value in (("created", wire.created), ("period_end", wire.period_end)):
+        if value is not None and not 0 <= value <= MAX_TIMESTAMP:
+            raise MalformedWebhook(reason="Timestamp out of range", field=field)
+    return wire
 
 
 class SandboxRefused(RuntimeError):
@@ -68,7 +113,9 @@ class SandboxPaymentGateway:
             raise SandboxRefused("the sandbox payment provider is refused in production")
         if not secret:
             raise ValueError("the sandbox webhook secret must not be empty")
+        self._secret = secret
         self._clock = clock
+        self._tolerance = tolerance_seconds
         self._base = public_base_url.rstrip("/")
         self._signer = MemoryPaymentGateway(
             secret=secret,
@@ -88,9 +135,15 @@ class SandboxPaymentGateway:
         """Where the sandbox delivers its events: the service's ``/webhook/sandbox``."""
         return f"{self._base}/webhook/{PROVIDER}"
 
+    def session_id_of(self, order_id: str) -> str:
+        """The session id of ``order_id``: the order id and a keyed digest of it."""
+        digest = hmac.new(self._secret, f"session:{order_id}".encode(), "sha256").digest()
+        tag = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+        return f"{SESSION_PREFIX}{order_id}_{tag}"
+
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         """A session derived from the order id, at the plan's list price."""
-        session_id = f"{SESSION_PREFIX}{request.order_id}"
+        session_id = self.session_id_of(request.order_id)
         return CheckoutSession(
             session_id=session_id,
             checkout_url=f"{self._base}/sandbox/checkout/{session_id}",
@@ -138,8 +191,32 @@ class SandboxPaymentGateway:
         return self._signer.webhook(event)
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
-        """Verify the signature on the raw body, then parse the event."""
+        """Verify the signature on the raw body, then parse the event.
+
+        Raises:
+            InvalidSignature: the signature header is missing, malformed, stale or wrong.
+            MalformedWebhook: the signature is right but the body is not a valid event.
+
+        """
+        self._verify_signature(body, headers)
+        parse_event(body)
         return self._signer.verify_webhook(body, headers)
+
+    def _verify_signature(self, body: bytes, headers: Mapping[str, str]) -> None:
+        header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
+        if header is None:
+            raise InvalidSignature("Missing signature header")
+        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+        try:
+            timestamp = int(parts["t"])
+            given = parts["v1"].encode()
+        except (KeyError, ValueError):
+            raise InvalidSignature("Malformed signature header") from None
+        if abs(self._clock.now().timestamp() - timestamp) > self._tolerance:
+            raise InvalidSignature("Signature timestamp outside the tolerance")
+        expected = self._signer.sign(body, timestamp).rpartition("v1=")[2].encode()
+        if not hmac.compare_digest(expected, given):
+            raise InvalidSignature()
 
     async def fetch_checkout(self, session_id: str) -> PaymentEvent | None:
         """Nothing to ask: the sandbox reports only by webhook."""

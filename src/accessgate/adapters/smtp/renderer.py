@@ -31,6 +31,10 @@ SAMPLE_CONTEXTS: dict[str, dict[str, str]] = {
         "order_id": "ord_sample",
     },
     "restore_code": {"code": "000000", "ttl_minutes": "10"},
+    "customer_portal": {
+        "portal_link": "https://billing.stripe.com/p/session/sample",
+        "plan": "sub_monthly",
+    },
 }
 
 

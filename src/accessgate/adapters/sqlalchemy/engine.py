@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -35,6 +36,17 @@ def normalize_url(url: str | URL) -> URL:
 def is_sqlite(url: str | URL) -> bool:
     """Whether the URL names a SQLite database."""
     return normalize_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite database URL; ``None`` for in-memory SQLite and other databases."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    database = str(parsed.database)
+    if database.startswith("file:"):  # a SQLite URI filename
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database)
 
 
 def create_engine(

@@ -10,6 +10,7 @@ replicas starting at once) run one after the other.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -27,6 +28,7 @@ from accessgate.domain.model.errors import StorageError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATE_COMMAND = "accessgate migrate"
+logger = logging.getLogger("accessgate.storage")
 _LOCK_ID = 7_274_921_356  # pg_advisory_xact_lock key of accessgate migrations
 T = TypeVar("T")
 
@@ -134,6 +136,7 @@ async def ensure_schema_current(
     )
     is_sqlite = backend == "sqlite"
     if auto_upgrade or (auto_upgrade is None and is_sqlite):
+        logger.info("upgrading the database schema from %s to %s", current or "none", head)
         await upgrade(target)
         return
     raise SchemaOutdated(

@@ -120,6 +120,8 @@ _OTP_FIELDS = (
     "expires_at",
     "attempts_left",
     "consumed_at",
+    "window_started_at",
+    "codes_in_window",
 )
 
 

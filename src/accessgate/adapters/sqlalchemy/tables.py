@@ -27,6 +27,8 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+from accessgate.domain.model.outbox import MAX_DEDUPE_KEY
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -141,6 +143,8 @@ otp_challenges = Table(
     _ts("expires_at"),
     Column("attempts_left", Integer, nullable=False),
     _ts("consumed_at", nullable=True),
+    _ts("window_started_at", nullable=True),
+    Column("codes_in_window", Integer, nullable=False, server_default="1"),
 )
 
 payment_events = Table(
@@ -160,7 +164,7 @@ outbox = Table(
     metadata,
     _id(primary_key=True),
     Column("channel", String(32), nullable=False),
-    Column("dedupe_key", String(512), nullable=False, unique=True),
+    Column("dedupe_key", String(MAX_DEDUPE_KEY), nullable=False, unique=True),
     Column("payload", JSON, nullable=False),
     _ts("created_at"),
     _ts("next_attempt_at"),

@@ -69,6 +69,10 @@ class TokenCodec:
         """The stored form of a code: a keyed hash bound to the email."""
         return self._mac(b"otp-hash", f"{email}\x00{code}").hex()
 
+    def email_key(self, email: str) -> str:
+        """A short keyed digest of an email (bounded outbox keys that do not show it)."""
+        return self._mac(b"email-key", email).hex()[:32]
+
     def otp_matches(self, challenge: OtpChallenge, code: str) -> bool:
         """Compare a submitted code with a challenge in constant time."""
         candidate = self.hash_otp(challenge.email, code.strip())
@@ -97,7 +101,14 @@ class ActivationToken(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class OtpChallenge(msgspec.Struct, frozen=True, kw_only=True):
-    """A restore code sent to an email; at most one live per email."""
+    """A restore code asked for an email; at most one live per email.
+
+    A challenge is made for every address that asks, buyer or not (the answer
+    and the work must not tell them apart); the email delivery sends the code
+    only to a buyer. ``window_started_at`` and ``codes_in_window`` count the
+    codes issued to the address in its current daily window (carried over
+    when a new code replaces this one).
+    """
 
     id: str
     email: str
@@ -107,6 +118,15 @@ class OtpChallenge(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
     attempts_left: int
     consumed_at: datetime | None = None
+    window_started_at: datetime | None = None
+    codes_in_window: int = 1
+
+    def window_after(self, now: datetime, window: timedelta) -> tuple[datetime, int]:
+        """The daily window a code issued at ``now`` falls in, and the codes already in it."""
+        started = self.window_started_at or self.created_at
+        if now - started >= window:
+            return now, 0
+        return started, self.codes_in_window
 
     def failed_attempt(self) -> OtpChallenge:
         """One wrong guess fewer."""
@@ -124,3 +144,5 @@ class CredentialPolicy(msgspec.Struct, frozen=True, kw_only=True):
     otp_ttl: timedelta = timedelta(minutes=10)
     otp_max_attempts: int = 5
     otp_cooldown: timedelta = timedelta(seconds=60)
+    otp_max_codes_per_window: int = 5
+    otp_window: timedelta = timedelta(days=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -30,6 +31,28 @@ class EmailTemplate(StrEnum):
 
     ACCESS = "access"
     RESTORE_CODE = "restore_code"
+    CUSTOMER_PORTAL = "customer_portal"
+
+
+# The longest dedupe key the storage holds (``outbox.dedupe_key``).
+MAX_DEDUPE_KEY = 512
+# The conversions that count a payment: written only by the fulfilment of a
+# verified payment, never accepted from the public relays.
+MOBISLON_PAY_SUCCESS = "pay_success"
+META_PURCHASE = "Purchase"
+
+
+def mobislon_dedupe_key(clickid: str, status: str) -> str:
+    """The dedupe key of a MobiSlon postback: one postback per (clickid, status).
+
+    The clickid comes from a stranger and may be long: it enters the key as its
+    SHA-256 (64 hex digits), so the key fits its column whatever was sent.
+    ``status`` is one of seed 002's short event names. The public relay and the
+    payment fulfilment build their keys here, so a pair is relayed at most once
+    whichever path writes it first.
+    """
+    digest = hashlib.sha256(clickid.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"mobislon:{digest}:{status[:64]}"
 
 
 class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,10 +12,45 @@ import msgspec
 from accessgate.domain.model.errors import ValidationError
 
 _EMAIL_RE = re.compile(
-    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_TELEGRAM_ID = 2**63 - 1
+# The C0 controls (tab and line breaks included), DEL and the C1 controls: never
+# part of the single-line values the service takes (ids, names, emails, paths).
+# PostgreSQL refuses NUL in text; the others would reach logs, URLs and emails.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A clickid is kept on the order and sent as payment metadata (Stripe takes
+# values of at most 500 characters); longer ones are refused at checkout.
+MAX_CLICKID = 500
+MAX_TELEGRAM_CHAT_ID = 500
+
+
+def single_line(value: str | None, field: str, max_length: int | None = None) -> str | None:
+    """``value`` unchanged, or ValidationError naming ``field``.
+
+    Refused: any control character (:data:`CONTROL_CHARACTERS`) and, with
+    ``max_length``, a value longer than that many characters.
+    """
+    if value is None:
+        return None
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError(f"{field} must not contain control characters", field=field)
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(f"{field} is too long", field=field)
+    return value
+
+
+def header_text(value: str | None, max_length: int) -> str | None:
+    """A value the client did not type (a header): control characters become spaces.
+
+    The result is stripped and cut to ``max_length`` characters; empty is ``None``.
+    Such values are recorded as seen, never a reason to refuse a purchase.
+    """
+    if value is None:
+        return None
+    cleaned = CONTROL_CHARACTERS.sub(" ", value).strip()[:max_length].strip()
+    return cleaned or None
 
 
 def normalize_email(raw: str) -> str:

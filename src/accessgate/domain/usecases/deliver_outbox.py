@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
-from accessgate.domain.model.errors import DeliveryFailed
+from accessgate.domain.model.errors import DeliveryFailed, DomainError, ServiceUnavailable
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.outbox import (
     Channel,
@@ -20,8 +20,11 @@ from accessgate.domain.model.outbox import (
     RetryPolicy,
 )
 from accessgate.domain.model.values import Locale
+from accessgate.domain.usecases._portal import portal_order, portal_url
+from accessgate.domain.usecases.request_restore import restorable_order
 from accessgate.ports.clock import Clock
 from accessgate.ports.mailer import EmailMessage, Mailer
+from accessgate.ports.payment_gateway import PaymentGateway
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.tracking import TrackingEvent, TrackingSink
 from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -54,6 +57,11 @@ class DeliverOutbox:
         * Emails carry their secret only in flight: the link or code is derived
           from the current token or challenge when the email is sent. An email
           whose code was replaced or used is discarded.
+        * Restore codes and portal links are asked for by any address; the
+          buyer is looked up here, and an address without a restorable order
+          (or without a portal customer) is sent nothing: the message is
+          discarded. A portal session is opened with the provider just before
+          its email is sent, outside any transaction.
         * Tracking events go to their channel's sink in one batch per channel.
     """
 
@@ -71,6 +79,7 @@ class DeliverOutbox:
         credentials: CredentialPolicy,
         lease: timedelta = timedelta(minutes=2),
         default_locale: Locale = Locale.EN,
+        gateway: PaymentGateway | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -83,6 +92,7 @@ class DeliverOutbox:
         self._credentials = credentials
         self._lease = lease
         self._default_locale = default_locale
+        self._gateway = gateway
 
     async def execute(self, limit: int = 100) -> DeliveryReport:
         """Claim up to ``limit`` due messages and deliver them."""
@@ -120,9 +130,11 @@ class DeliverOutbox:
 
         async def send(message: OutboxMessage, email: EmailMessage) -> None:
             try:
+                if email.template is EmailTemplate.CUSTOMER_PORTAL:
+                    email = await self._with_portal_link(email)
                 await self._mailer.send(email)
                 results[message.id] = None
-            except DeliveryFailed as error:
+            except (DeliveryFailed, _Skip) as error:
                 results[message.id] = error
             except Exception as error:
                 results[message.id] = DeliveryFailed(f"{type(error).__name__}", retryable=True)
@@ -147,18 +159,55 @@ class DeliverOutbox:
                 locale=order.locale,
                 context=context,
             )
+        if template is EmailTemplate.CUSTOMER_PORTAL:
+            return await self._portal_email_of(uow, message)
         challenge = await uow.otps.get_by_id(payload["challenge_id"])
         now = self._clock.now()
         if challenge is None or challenge.consumed_at is not None or now >= challenge.expires_at:
             raise _Skip("the code was replaced, used or expired before it could be sent")
+        order = await restorable_order(uow, challenge.email)
+        if order is None:
+            raise _Skip("no restorable order for the address: nothing sent")
         minutes = int(self._credentials.otp_ttl.total_seconds() // 60)
         return EmailMessage(
             message_id=message.id,
             to=challenge.email,
             template=template,
-            locale=Locale.parse(payload.get("locale"), self._default_locale),
+            locale=order.locale,
             context={"code": self._codec.otp_code(challenge.seed), "ttl_minutes": str(minutes)},
         )
+
+    async def _portal_email_of(self, uow: UnitOfWork, message: OutboxMessage) -> EmailMessage:
+        """The portal email without its link (opened at send time), or skip the address."""
+        if self._gateway is None:
+            raise _Skip("no payment provider to open a portal with")
+        email = message.payload["email"]
+        order = portal_order(await uow.orders.list_by_email(email), self._gateway.name)
+        if order is None or order.provider_customer_id is None:
+            raise _Skip("no portal customer for the address: nothing sent")
+        return EmailMessage(
+            message_id=message.id,
+            to=email,
+            template=EmailTemplate.CUSTOMER_PORTAL,
+            locale=order.locale,
+            context={"customer_id": order.provider_customer_id, "plan": order.plan},
+        )
+
+    async def _with_portal_link(self, email: EmailMessage) -> EmailMessage:
+        """Open the portal session and put its link in place of the customer id."""
+        if self._gateway is None:
+            raise _Skip("no payment provider to open a portal with")
+        context = dict(email.context)
+        customer = context.pop("customer_id")
+        try:
+            context["portal_link"] = await portal_url(
+                self._gateway, customer, self._links.url("/pay")
+            )
+        except ServiceUnavailable as error:
+            raise DeliveryFailed(error.message, retryable=True) from None
+        except DomainError as error:  # the provider has no portal or refused it
+            raise _Skip(f"no portal: {error.message}") from None
+        return msgspec.structs.replace(email, context=context)
 
     async def _send_tracking(
         self, channel: Channel, messages: list[OutboxMessage]

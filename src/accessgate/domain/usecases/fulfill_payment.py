@@ -7,7 +7,14 @@ from datetime import datetime
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.errors import InvalidAmount, PaymentNotFound
 from accessgate.domain.model.order import Order
-from accessgate.domain.model.outbox import Channel, EmailTemplate, RetryPolicy
+from accessgate.domain.model.outbox import (
+    META_PURCHASE,
+    MOBISLON_PAY_SUCCESS,
+    Channel,
+    EmailTemplate,
+    RetryPolicy,
+    mobislon_dedupe_key,
+)
 from accessgate.domain.model.payment_event import (
     FULFILLING_KINDS,
     EventOutcome,
@@ -22,7 +29,7 @@ from accessgate.ports.clock import Clock
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-PAY_SUCCESS = "pay_success"
+PAY_SUCCESS = MOBISLON_PAY_SUCCESS
 
 
 class FulfillPayment:
@@ -40,7 +47,11 @@ class FulfillPayment:
         * Fulfilment marks the order paid and fulfilled, issues a single-use
           activation token, and writes in the same transaction the access email
           and, when the order has a clickid, the MobiSlon ``pay_success`` postback
-          (plus a Meta ``Purchase`` event when Meta is enabled).
+          (plus a Meta ``Purchase`` event when Meta is enabled). These two are
+          written only here, from a verified payment; the public relays refuse them.
+        * No side effect can keep an order from being fulfilled: every outbox
+          key is bounded whatever the buyer sent (the clickid enters its key
+          hashed, the same key the public relay would build for the pair).
     """
 
     def __init__(
@@ -145,7 +156,7 @@ class FulfillPayment:
             sides.append(
                 (
                     Channel.MOBISLON,
-                    f"mobislon:{order.clickid}:{PAY_SUCCESS}",
+                    mobislon_dedupe_key(order.clickid, PAY_SUCCESS),
                     {
                         "clickid": order.clickid,
                         "status": PAY_SUCCESS,
@@ -155,7 +166,7 @@ class FulfillPayment:
             )
         if Channel.META in self._channels:
             payload = {
-                "event_name": "Purchase",
+                "event_name": META_PURCHASE,
                 "event_time": str(int(now.timestamp())),
                 "event_id": f"purchase_{order.id}",
                 # Meta requires a user agent for website events; a purchase whose

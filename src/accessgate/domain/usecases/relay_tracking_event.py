@@ -5,20 +5,31 @@ from __future__ import annotations
 import msgspec
 
 from accessgate.domain.model.errors import ValidationError
-from accessgate.domain.model.outbox import Channel, RetryPolicy
+from accessgate.domain.model.outbox import (
+    META_PURCHASE,
+    MOBISLON_PAY_SUCCESS,
+    Channel,
+    RetryPolicy,
+    mobislon_dedupe_key,
+)
+from accessgate.domain.model.values import MAX_CLICKID, single_line
 from accessgate.domain.usecases._outbox import enqueue
 from accessgate.ports.clock import Clock
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
+# The funnel events of seed 002 that the public relay accepts. The tenth name,
+# ``pay_success``, is sent only by the payment fulfilment, from a verified payment.
 MOBISLON_STATUSES = frozenset(
     {
         "start_quiz",
         *(f"block{n}_completed" for n in range(1, 8)),
         "transition_to_payment",
-        "pay_success",
     }
 )
+SERVER_ONLY_MOBISLON_STATUSES = frozenset({MOBISLON_PAY_SUCCESS})
+# Meta events sent only server-side after a verified payment (compared case-blind).
+SERVER_ONLY_META_EVENTS = frozenset({META_PURCHASE.casefold()})
 MAX_VALUE = 512
 MAX_PARAMS = 50
 
@@ -47,13 +58,17 @@ class RelayTrackingEvent:
     """Validate an event and write it to the outbox for delivery.
 
     Rules:
-        * MobiSlon: ``status`` must be one of seed 002's ten names and a
+        * MobiSlon: ``status`` must be one of seed 002's funnel names and a
           ``clickid`` is required; a (clickid, status) pair is relayed at most
           once (a repeat is accepted and reported ``duplicate``).
-        * Meta: any non-empty ``status`` is the event name; each call is its own
-          event with its own ``event_id``.
+        * Events that count a payment come only from a verified payment (the
+          fulfilment writes them): MobiSlon ``pay_success`` and Meta
+          ``Purchase`` are refused here (VALIDATION_ERROR on ``status``).
+        * Meta: any other non-empty ``status`` is the event name; each call is
+          its own event with its own ``event_id``.
         * A channel that is not configured accepts nothing (``disabled``).
-        * Values are bounded in length; nothing is sent from here.
+        * Values are bounded in length (a clickid to 500 characters, the rest to
+          512) and hold no control character; nothing is sent from here.
     """
 
     def __init__(
@@ -96,7 +111,9 @@ class RelayTrackingEvent:
 
     @staticmethod
     def _payload(command: TrackingCommand) -> tuple[dict[str, str], str]:
+        single_line(command.status, "status", MAX_VALUE)
         status = command.status.strip()
+        single_line(command.clickid, "clickid", MAX_CLICKID)
         fields = {
             "clickid": command.clickid,
             "session_id": command.session_id,
@@ -105,28 +122,50 @@ class RelayTrackingEvent:
             "client_ip": command.client_ip,
             "user_agent": command.user_agent,
         }
-        for name, value in [("status", status), *fields.items()]:
-            if value is not None and len(value) > MAX_VALUE:
-                raise ValidationError(f"{name} is too long", field=name)
+        for name, value in fields.items():
+            single_line(value, name, MAX_VALUE)
         params = command.tracking_params or {}
         if len(params) > MAX_PARAMS or any(
             len(k) > MAX_VALUE or len(v) > MAX_VALUE for k, v in params.items()
         ):
             raise ValidationError("tracking_params is too large", field="tracking_params")
+        for key, value in params.items():
+            single_line(key, "tracking_params", MAX_VALUE)
+            single_line(value, "tracking_params", MAX_VALUE)
         if command.channel is Channel.MOBISLON:
-            if status not in MOBISLON_STATUSES:
-                raise ValidationError("Unknown MobiSlon status", field="status")
-            if not command.clickid:
-                raise ValidationError("clickid is required", field="clickid")
-            payload = {"status": status, "clickid": command.clickid}
-            payload |= {k: v for k, v in fields.items() if v and k in ("session_id", "page_path")}
-            if params:
-                payload["tracking_params"] = msgspec.json.encode(params).decode()
-            return payload, f"mobislon:{command.clickid}:{status}"
+            return _mobislon(status, command.clickid, fields, params)
         if command.channel is Channel.META:
-            if not status:
-                raise ValidationError("status is required", field="status")
-            payload = {"event_name": status, "action_source": "website"}
-            payload |= {k: v for k, v in fields.items() if v and k not in ("clickid",)}
-            return payload, ""
+            return _meta(status, fields), ""
         raise ValidationError("Unknown tracking channel", field="channel")
+
+
+def _mobislon(
+    status: str, clickid: str | None, fields: dict[str, str | None], params: dict[str, str]
+) -> tuple[dict[str, str], str]:
+    if status in SERVER_ONLY_MOBISLON_STATUSES:
+        raise ValidationError(
+            f"{status} is sent only by the payment webhook, not by this endpoint",
+            field="status",
+        )
+    if status not in MOBISLON_STATUSES:
+        raise ValidationError("Unknown MobiSlon status", field="status")
+    if not clickid:
+        raise ValidationError("clickid is required", field="clickid")
+    payload = {"status": status, "clickid": clickid}
+    payload |= {k: v for k, v in fields.items() if v and k in ("session_id", "page_path")}
+    if params:
+        payload["tracking_params"] = msgspec.json.encode(params).decode()
+    return payload, mobislon_dedupe_key(clickid, status)
+
+
+def _meta(status: str, fields: dict[str, str | None]) -> dict[str, str]:
+    if not status:
+        raise ValidationError("status is required", field="status")
+    if status.casefold() in SERVER_ONLY_META_EVENTS:
+        raise ValidationError(
+            f"{META_PURCHASE} is sent only after a verified payment, not by this endpoint",
+            field="status",
+        )
+    payload = {"event_name": status, "action_source": "website"}
+    payload |= {k: v for k, v in fields.items() if v and k not in ("clickid",)}
+    return payload

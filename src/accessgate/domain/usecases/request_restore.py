@@ -28,12 +28,16 @@ class RequestRestore:
     """Start a restore: a six-digit code by email.
 
     Rules:
-        * The answer is the same for known and unknown emails (the caller
-          returns one fixed body), and the work is similar: an unknown email
-          still costs one keyed hash.
-        * A code is sent only for an email with a fulfilled, unrevoked order.
+        * The answer, the statements and the writes are the same for known and
+          unknown emails: every address that asks gets a challenge and one
+          outbox message, and no order is looked up here. The email delivery
+          looks the buyer up and sends the code only to an email with a
+          fulfilled, unrevoked order (in that order's language); for any other
+          address it sends nothing.
         * A new code replaces the email's previous one; within the cooldown
           after the last code, a request does nothing.
+        * At most ``otp_max_codes_per_window`` codes per address per
+          ``otp_window`` (a day); past the cap a request does nothing (same answer).
         * The code is never stored: the challenge keeps its keyed hash and the
           seed the email is rendered from; the email goes through the outbox.
     """
@@ -56,30 +60,30 @@ class RequestRestore:
         self._retry = retry
 
     async def execute(self, raw_email: str) -> None:
-        """Send a code if the rules allow; raises only ValidationError for a bad email."""
+        """Issue a code if the rules allow; raises only ValidationError for a bad email."""
         email = Email.parse(raw_email).value
         now = self._clock.now()
+        policy = self._credentials
         async with self._uow() as uow:
             previous = await uow.otps.get(email, for_update=True)
-            if (
-                previous is not None
-                and previous.consumed_at is None
-                and now - previous.created_at < self._credentials.otp_cooldown
-            ):
+            window_started, issued = now, 0
+            if previous is not None:
+                if previous.consumed_at is None and now - previous.created_at < policy.otp_cooldown:
+                    return
+                window_started, issued = previous.window_after(now, policy.otp_window)
+            if issued >= policy.otp_max_codes_per_window:
                 return
-            order = await restorable_order(uow, email)
             seed = self._tokens.new_seed()
-            code_hash = self._codec.hash_otp(email, self._codec.otp_code(seed))
-            if order is None:
-                return
             challenge = OtpChallenge(
                 id=self._tokens.new_id("otp"),
                 email=email,
-                code_hash=code_hash,
+                code_hash=self._codec.hash_otp(email, self._codec.otp_code(seed)),
                 seed=seed,
                 created_at=now,
-                expires_at=now + self._credentials.otp_ttl,
-                attempts_left=self._credentials.otp_max_attempts,
+                expires_at=now + policy.otp_ttl,
+                attempts_left=policy.otp_max_attempts,
+                window_started_at=window_started,
+                codes_in_window=issued + 1,
             )
             await uow.otps.replace(challenge)
             await enqueue(
@@ -90,7 +94,6 @@ class RequestRestore:
                     "template": EmailTemplate.RESTORE_CODE,
                     "challenge_id": challenge.id,
                     "email": email,
-                    "locale": order.locale,
                 },
                 now=now,
                 tokens=self._tokens,

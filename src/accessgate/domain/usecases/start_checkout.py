@@ -5,16 +5,34 @@ from __future__ import annotations
 import msgspec
 
 from accessgate.domain.model.access import Access
-from accessgate.domain.model.errors import ValidationError
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.status import AccessStatus
-from accessgate.domain.model.values import Email, Locale, Money, PlanCatalog
+from accessgate.domain.model.values import (
+    MAX_CLICKID,
+    MAX_TELEGRAM_CHAT_ID,
+    Email,
+    Locale,
+    Money,
+    PlanCatalog,
+    header_text,
+    single_line,
+)
 from accessgate.ports.clock import Clock
 from accessgate.ports.payment_gateway import CheckoutRequest, PaymentGateway
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 MAX_FIELD = 512
+# What the buyer (or the page that sent them) chose, with its longest value; each
+# fits its column of ``orders`` and the provider's metadata.
+BUYER_FIELDS = {
+    "mode": 32,
+    "plan": 64,
+    "clickid": MAX_CLICKID,
+    "locale": 8,
+    "telegram_chat_id": MAX_TELEGRAM_CHAT_ID,
+    "fbclid": MAX_FIELD,
+}
 
 
 class StartCheckoutCommand(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,6 +63,10 @@ class StartCheckout:
     Rules:
         * mode and plan must agree; the email is validated and normalised; an
           unknown locale is a validation error, no locale is the default one.
+        * What the buyer sent (``BUYER_FIELDS``) holds no control character and
+          fits its column, else VALIDATION_ERROR naming the field; what the
+          connection tells (client address, User-Agent) is recorded cleaned and
+          cut to its column, never a reason to refuse.
         * The provider is called before anything is stored, so a provider
           failure leaves no half-made order behind.
         * The order records the amount and currency the provider will charge,
@@ -70,13 +92,13 @@ class StartCheckout:
 
     async def execute(self, command: StartCheckoutCommand) -> CheckoutStarted:
         """Open the checkout; raises ValidationError, ServiceUnavailable, ProviderRejected."""
+        for name, longest in BUYER_FIELDS.items():
+            single_line(getattr(command, name), name, longest)
         plan = self._catalog.for_checkout(command.mode, command.plan)
         email = Email.parse(command.email).value
         locale = Locale.parse(command.locale, self._default_locale)
-        for name in ("clickid", "telegram_chat_id", "fbclid", "client_ip", "user_agent"):
-            value = getattr(command, name)
-            if value is not None and len(value) > MAX_FIELD:
-                raise ValidationError(f"{name} is too long", field=name)
+        client_ip = header_text(command.client_ip, MAX_FIELD)
+        user_agent = header_text(command.user_agent, MAX_FIELD)
         order_id = self._tokens.new_id("ord")
         session = await self._gateway.create_checkout(
             CheckoutRequest(
@@ -104,8 +126,8 @@ class StartCheckout:
             telegram_chat_id=command.telegram_chat_id or None,
             provider_customer_id=session.customer_id,
             fbclid=command.fbclid or None,
-            client_ip=command.client_ip or None,
-            user_agent=command.user_agent or None,
+            client_ip=client_ip,
+            user_agent=user_agent,
         )
         async with self._uow() as uow:
             await uow.orders.add(order)

@@ -18,6 +18,7 @@ from litestar.di import Provide
 from accessgate.config import Settings
 from accessgate.container import Core
 from accessgate.entrypoints.http.client import ClientAddress, parse_trusted_proxies
+from accessgate.entrypoints.http.control_chars import ControlCharactersMiddleware
 from accessgate.entrypoints.http.controllers.access import AccessController
 from accessgate.entrypoints.http.controllers.bot import BotController
 from accessgate.entrypoints.http.controllers.health import HealthChecks, HealthController
@@ -27,7 +28,12 @@ from accessgate.entrypoints.http.controllers.restore import RestoreController
 from accessgate.entrypoints.http.controllers.tracking import TrackingController
 from accessgate.entrypoints.http.controllers.webhooks import WebhookController
 from accessgate.entrypoints.http.exceptions import exception_handlers
-from accessgate.entrypoints.http.guards import STATE_INTERNAL_TOKEN, STATE_RATE_LIMITER
+from accessgate.entrypoints.http.guards import (
+    STATE_BOT_RESTORE_RATE_LIMITER,
+    STATE_INTERNAL_TOKEN,
+    STATE_RATE_LIMITER,
+    STATE_STRICT_RATE_LIMITER,
+)
 from accessgate.entrypoints.http.openapi import openapi_config
 from accessgate.entrypoints.http.pages import page_route_handlers
 from accessgate.entrypoints.http.ratelimit import (
@@ -35,6 +41,7 @@ from accessgate.entrypoints.http.ratelimit import (
     RateLimiter,
     RateLimitStore,
     RedisRateLimitStore,
+    body_email_key,
 )
 from accessgate.entrypoints.http.request_id import RequestIdMiddleware, echo_request_id
 from accessgate.entrypoints.http.security import InternalTokenGuard
@@ -51,6 +58,8 @@ USE_CASES = (
     "confirm_restore",
     "relay_tracking_event",
     "open_customer_portal",
+    "open_account_portal",
+    "request_portal_link",
 )
 RATE_LIMIT_PREFIX = "accessgate:ratelimit:"
 MAX_BODY_BYTES = 1_048_576
@@ -94,10 +103,15 @@ def create_app(
     store: RateLimitStore = (
         RedisRateLimitStore(redis, rate_limit_prefix) if redis else MemoryRateLimitStore()
     )
-    limiter = None
+    limiter = strict_limiter = bot_restore_limiter = None
     if settings.rate_limit_enabled:
         limiter = RateLimiter(
             store, settings.rate_limit_requests, settings.rate_limit_window, client_address
+        )
+        strict = (store, settings.restore_rate_limit_requests, settings.rate_limit_window)
+        strict_limiter = RateLimiter(*strict, client_address, scope="strict:")
+        bot_restore_limiter = RateLimiter(
+            *strict, client_address, scope="bot-restore:", key=body_email_key(client_address)
         )
     guard = InternalTokenGuard(settings.internal_api_token)
     checks: dict[str, Any] = {"database": lambda: container.uow().check()}
@@ -134,7 +148,7 @@ def create_app(
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers(),
-        middleware=[RequestIdMiddleware()],
+        middleware=[RequestIdMiddleware(), ControlCharactersMiddleware()],
         before_send=[echo_request_id],
         on_startup=[announce],
         on_shutdown=[close],
@@ -146,6 +160,8 @@ def create_app(
                 "settings": settings,
                 "container": container,
                 STATE_RATE_LIMITER: limiter,
+                STATE_STRICT_RATE_LIMITER: strict_limiter,
+                STATE_BOT_RESTORE_RATE_LIMITER: bot_restore_limiter,
                 STATE_INTERNAL_TOKEN: guard,
             }
         ),

@@ -3,7 +3,10 @@
 Domain errors carry their code; Litestar's own HTTP exceptions (validation,
 malformed JSON, unknown route, wrong method, oversized body) are given the
 code of their kind; anything else is a crash: ``INTERNAL_ERROR`` with the
-request id, logged with its traceback, never shown one.
+request id, logged with its traceback, never shown one. A client that hangs up
+before its request body arrived (Litestar raises ``InternalServerException:
+client disconnected prematurely``) is not a crash: it is logged at INFO without
+a traceback and answered 400 (an answer nobody is left to read).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from litestar.types import ExceptionHandlersMap
 
 from accessgate.domain.model.errors import DomainError, ErrorCode
 from accessgate.entrypoints.http.errors import ErrorEnvelope, error_response
-from accessgate.entrypoints.http.request_id import request_id_of
+from accessgate.entrypoints.http.request_id import client_disconnected, request_id_of
 
 logger = logging.getLogger("accessgate.http")
 
@@ -50,8 +53,12 @@ def field_error(message: str, key: str = "", source: str = "body") -> dict[str, 
     key = key[:64]
     if key in ("", "data"):
         where = located or ("" if message.startswith("Expected") else message)
-        match = _BACKTICKED.search(where)
+        # "at `key` in `$.tracking_params`": the field is the container, not "key"
+        _, _, container = where.partition(" in ")
+        match = _BACKTICKED.search(container or where)
         key = match.group(1) if match else ""
+    if "matching regex" in path:  # every pattern of the schemas is SINGLE_LINE
+        path = "Expected a single line without control characters"
     reason = _QUOTED.sub("value", path)[:200]
     if reason == "value":
         reason = "Request body is missing"
@@ -114,8 +121,22 @@ def handle_domain_error(request: Req, exc: DomainError) -> Response[ErrorEnvelop
     return error_response(exc.code, exc.message, exc.details, headers=headers)
 
 
+def handle_client_gone(request: Req) -> Response[ErrorEnvelope]:
+    """The client hung up mid-request: its doing, logged quietly, answered 400."""
+    logger.info(
+        "client disconnected before sending the whole request: %s %s",
+        request.method,
+        request.scope.get("path", "?"),
+    )
+    return error_response(
+        ErrorCode.VALIDATION_ERROR, "Invalid request", {"reason": "Request body incomplete"}
+    )
+
+
 def handle_crash(request: Req, exc: Exception) -> Response[ErrorEnvelope]:
     """Any other exception -> 500 INTERNAL_ERROR with the request id, traceback only in the log."""
+    if client_disconnected(request.scope):
+        return handle_client_gone(request)
     request_id = request_id_of(request.scope)
     logger.error(
         "unhandled error in %s %s (request %s)",

@@ -1,6 +1,9 @@
 """Route guards that read their configured instance from the app state.
 
 ``rate_limit`` limits public routes per client address (when enabled);
+``strict_rate_limit`` adds the stricter limit of the routes that send email or
+check restore codes, ``bot_restore_rate_limit`` that of the bot's restore
+routes (per email);
 ``internal_token`` admits only the bot with ``X-Internal-Token``; ``strict_body``
 refuses JSON bodies of the wrong types. Pages may use ``rate_limit`` too.
 """
@@ -19,6 +22,8 @@ from accessgate.entrypoints.http.exceptions import field_error
 from accessgate.entrypoints.http.schemas import Body
 
 STATE_RATE_LIMITER = "rate_limiter"
+STATE_STRICT_RATE_LIMITER = "strict_rate_limiter"
+STATE_BOT_RESTORE_RATE_LIMITER = "bot_restore_rate_limiter"
 STATE_INTERNAL_TOKEN = "internal_token_guard"  # noqa: S105 - a state key, not a secret
 
 
@@ -27,6 +32,24 @@ async def rate_limit(
 ) -> None:
     """Count the request against its client's limit; raises RATE_LIMIT_EXCEEDED past it."""
     limiter = connection.app.state.get(STATE_RATE_LIMITER)
+    if limiter is not None:
+        await limiter(connection, handler)
+
+
+async def strict_rate_limit(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Count the request against the client's stricter limit (restore, portal email)."""
+    limiter = connection.app.state.get(STATE_STRICT_RATE_LIMITER)
+    if limiter is not None:
+        await limiter(connection, handler)
+
+
+async def bot_restore_rate_limit(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Count a bot restore request against the stricter limit of its email."""
+    limiter = connection.app.state.get(STATE_BOT_RESTORE_RATE_LIMITER)
     if limiter is not None:
         await limiter(connection, handler)
 

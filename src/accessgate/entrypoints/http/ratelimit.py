@@ -1,7 +1,11 @@
 """Fixed-window rate limiting per client address, in memory or in Redis.
 
 ``RATE_LIMIT_REQUESTS`` requests per ``RATE_LIMIT_WINDOW`` seconds per client
-address on the public endpoints. With ``REDIS_URL`` set the counters live in
+address on the public endpoints; the endpoints that send email or check a
+restore code have a stricter limit of their own on top
+(``RESTORE_RATE_LIMIT_REQUESTS``, counted under its own key scope; the bot's
+restore endpoints count per email, since the bot is one client for all its
+users). With ``REDIS_URL`` set the counters live in
 Redis (``SET NX EX`` + ``INCR`` + ``TTL`` in one transaction), so every replica
 counts against the same limit; else in process memory. A Redis that fails is
 logged and the request let through: the limiter never takes the API down.
@@ -9,11 +13,15 @@ logged and the request let through: the limiter never takes the API down.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -90,24 +98,61 @@ class RedisRateLimitStore:
         await self._client.aclose()
 
 
+KeyOf = Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[str]]
+
+
+class _EmailBody(msgspec.Struct):
+    email: str
+
+
+def body_email_key(fallback: ClientAddress) -> KeyOf:
+    """A key function: a digest of the JSON body's ``email``, else the client address."""
+
+    async def key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        raw = await Request[Any, Any, Any](connection.scope, connection.receive).body()
+        try:
+            email = msgspec.json.decode(raw, type=_EmailBody).email.strip().lower()
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return fallback(connection)
+        return "email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+    return key_of
+
+
 class RateLimiter:
-    """A guard limiting requests per client address.
+    """A guard limiting requests per client address (or per another key).
 
     Args:
         store: where the counters live.
         limit: requests allowed per window.
         window: the window in seconds.
         client_address: finds the client address of a request.
+        scope: a prefix of the keys, so that limiters sharing a store count apart.
+        key: how to key a request; the client address by default.
 
     """
 
     def __init__(
-        self, store: RateLimitStore, limit: int, window: int, client_address: ClientAddress
+        self,
+        store: RateLimitStore,
+        limit: int,
+        window: int,
+        client_address: ClientAddress,
+        *,
+        scope: str = "",
+        key: KeyOf | None = None,
     ) -> None:
         self.store = store
         self._limit = limit
         self._window = window
         self._client_address = client_address
+        self._scope = scope
+        self._key = key
+
+    async def _key_of(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        if self._key is not None:
+            return self._scope + await self._key(connection)
+        return self._scope + self._client_address(connection)
 
     async def __call__(
         self,
@@ -115,7 +160,7 @@ class RateLimiter:
         handler: BaseRouteHandler,
     ) -> None:
         """Raise RATE_LIMIT_EXCEEDED (with ``retry_after``) past the limit."""
-        key = self._client_address(connection)
+        key = await self._key_of(connection)
         try:
             count, remaining = await self.store.hit(key, self._window)
         except Exception as error:  # a limiter failure must not take the API down

@@ -3,6 +3,11 @@
 The id lives in the ASGI scope (so error handlers and the ``before_send`` hook
 find it even for requests that match no route) and in :data:`current_request_id`
 for log records while a handler runs.
+
+The same middleware notes in the scope when the client hangs up before the
+request was read (an ``http.disconnect`` message from the server), so the
+exception handlers can tell a client that went away from a crash
+(:func:`client_disconnected`).
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import uuid
 from contextvars import ContextVar
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 HEADER = "X-Request-ID"
 SCOPE_KEY = "accessgate.request_id"
+DISCONNECTED_KEY = "accessgate.client_disconnected"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 current_request_id: ContextVar[str | None] = ContextVar("accessgate_request_id", default=None)
@@ -45,6 +52,11 @@ def request_id_of(scope: Scope) -> str:
     return request_id
 
 
+def client_disconnected(scope: Scope) -> bool:
+    """Whether the client hung up while its request was being read."""
+    return scope.get(DISCONNECTED_KEY) is True
+
+
 async def echo_request_id(message: Message, scope: Scope) -> None:
     """``before_send`` hook: put the request id on every response."""
     if message["type"] == "http.response.start":
@@ -53,12 +65,21 @@ async def echo_request_id(message: Message, scope: Scope) -> None:
 
 
 class RequestIdMiddleware(ASGIMiddleware):
-    """Fix the request id before the handler runs and expose it to logging."""
+    """Fix the request id before the handler runs, expose it to logging, note a hang-up."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         """Set :data:`current_request_id` for the duration of the request."""
         token = current_request_id.set(request_id_of(scope))
+
+        async def watched_receive() -> ReceiveMessage:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                scope[DISCONNECTED_KEY] = True  # type: ignore[literal-required]
+            return message
+
         try:
-            await next_app(scope, receive, send)
+            await next_app(
+                scope, watched_receive if scope["type"] == ScopeType.HTTP else receive, send
+            )
         finally:
             current_request_id.reset(token)

@@ -1,7 +1,8 @@
 """Request and response bodies of the API (seed 002 field names, exactly).
 
-Requests refuse unknown fields and bound every string; the use cases check
-the rest (email format, mode/plan agreement, MobiSlon status names).
+Requests refuse unknown fields, bound every string to what its column holds
+and refuse control characters in every string (:data:`SINGLE_LINE`); the use
+cases check the rest (email format, mode/plan agreement, MobiSlon status names).
 """
 
 from __future__ import annotations
@@ -13,28 +14,49 @@ import msgspec
 from msgspec import Meta
 
 from accessgate.domain.model.status import AccessStatus, FulfillmentStatus, PaymentStatus
-from accessgate.domain.model.values import MAX_TELEGRAM_ID, Locale, Mode, PlanCode
+from accessgate.domain.model.values import (
+    MAX_CLICKID,
+    MAX_TELEGRAM_CHAT_ID,
+    MAX_TELEGRAM_ID,
+    Locale,
+    Mode,
+    PlanCode,
+)
 from accessgate.domain.usecases.relay_tracking_event import MOBISLON_STATUSES
 
+# No control character (C0 with tab and line breaks, DEL, C1). A lookahead, not
+# ``^[^...]*$``: ``$`` would let a final newline through.
+SINGLE_LINE = r"^(?![\s\S]*[\x00-\x1f\x7f-\x9f])"
 EmailStr = Annotated[
     str,
     Meta(
         min_length=3,
         max_length=254,
+        pattern=SINGLE_LINE,
         description="An email address",
         extra_json_schema={"extra": {"format": "email"}, "examples": ["buyer@example.com"]},
     ),
 ]
-ShortStr = Annotated[str, Meta(max_length=512)]
-TokenStr = Annotated[str, Meta(min_length=1, max_length=64, description="Activation token")]
-OtpStr = Annotated[str, Meta(min_length=1, max_length=16, description="The six-digit code")]
+ShortStr = Annotated[str, Meta(max_length=512, pattern=SINGLE_LINE)]
+ClickId = Annotated[
+    str,
+    Meta(max_length=MAX_CLICKID, pattern=SINGLE_LINE, description="The ad click id"),
+]
+TelegramChatId = Annotated[str, Meta(max_length=MAX_TELEGRAM_CHAT_ID, pattern=SINGLE_LINE)]
+TokenStr = Annotated[
+    str, Meta(min_length=1, max_length=64, pattern=SINGLE_LINE, description="Activation token")
+]
+OtpStr = Annotated[
+    str, Meta(min_length=1, max_length=16, pattern=SINGLE_LINE, description="The six-digit code")
+]
 TelegramId = Annotated[int, Meta(gt=0, le=MAX_TELEGRAM_ID, description="Telegram user id")]
 MobiSlonStatus = Annotated[
     str,
     Meta(
         min_length=1,
         max_length=64,
-        description="A funnel event name of seed 002",
+        pattern=SINGLE_LINE,
+        description="A funnel event name of seed 002 (``pay_success`` comes only from payments)",
         extra_json_schema={"extra": {"enum": sorted(MOBISLON_STATUSES)}},
     ),
 ]
@@ -51,9 +73,9 @@ class CheckoutSessionRequest(Body):
     mode: Mode
     plan: PlanCode
     email: EmailStr
-    clickid: ShortStr | None = None
+    clickid: ClickId | None = None
     locale: Locale | None = None
-    telegram_chat_id: ShortStr | None = None
+    telegram_chat_id: TelegramChatId | None = None
 
 
 class CheckoutSessionResponse(msgspec.Struct, kw_only=True):
@@ -80,9 +102,15 @@ class EmailRequest(Body):
 
 
 class PortalResponse(msgspec.Struct, kw_only=True):
-    """``POST /api/payment/customer-portal``."""
+    """The portal link itself (``CUSTOMER_PORTAL_MODE=direct``, ``/api/bot/customer-portal``)."""
 
     portal_url: str
+
+
+class PortalLinkSent(msgspec.Struct, kw_only=True):
+    """``POST /api/payment/customer-portal`` by default: the same answer for any address."""
+
+    status: Literal["portal_link_sent"]
 
 
 class ActivateRequest(Body):
@@ -151,7 +179,7 @@ class MobiSlonEventRequest(Body):
     """``POST /api/tracking/mobi-slon-event``."""
 
     status: MobiSlonStatus
-    clickid: Annotated[str, Meta(min_length=1, max_length=512)]
+    clickid: Annotated[str, Meta(min_length=1, max_length=MAX_CLICKID, pattern=SINGLE_LINE)]
     session_id: ShortStr | None = None
     page_path: ShortStr | None = None
     tracking_params: TrackingParams | None = None

@@ -1,4 +1,8 @@
-"""``/api/bot``: the internal API of the bot, behind ``X-Internal-Token`` (not rate limited)."""
+"""``/api/bot``: the internal API of the bot, behind ``X-Internal-Token``.
+
+Only the restore endpoints are rate limited (per email: the bot is one client
+for all its users).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,19 @@ from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from accessgate.domain.model.errors import ErrorCode
 from accessgate.domain.usecases.access_status import GetAccessStatus
 from accessgate.domain.usecases.activate_access import ActivateAccess, ActivateAccessCommand
 from accessgate.domain.usecases.confirm_restore import ConfirmRestore, ConfirmRestoreCommand
+from accessgate.domain.usecases.open_account_portal import OpenAccountPortal
 from accessgate.domain.usecases.request_restore import RequestRestore
 from accessgate.entrypoints.http.controllers.access import ACTIVATION_ERRORS, activation_response
 from accessgate.entrypoints.http.controllers.restore import CONFIRM_ERRORS, confirmed
-from accessgate.entrypoints.http.guards import internal_token, strict_body
+from accessgate.entrypoints.http.guards import (
+    bot_restore_rate_limit,
+    internal_token,
+    strict_body,
+)
 from accessgate.entrypoints.http.openapi import INTERNAL, INTERNAL_SECURITY, errors
 from accessgate.entrypoints.http.schemas import (
     AccessStatusResponse,
@@ -20,6 +30,7 @@ from accessgate.entrypoints.http.schemas import (
     ActivateResponse,
     BotRestoreConfirmRequest,
     EmailRequest,
+    PortalResponse,
     RestoreConfirmResponse,
     RestoreRequested,
     TelegramUserRequest,
@@ -73,7 +84,8 @@ class BotController(Controller):
         "/restore/request",
         operation_id="botRequestRestore",
         status_code=200,
-        responses=errors(*INTERNAL),
+        guards=[bot_restore_rate_limit],
+        responses=errors(*INTERNAL, ErrorCode.RATE_LIMIT_EXCEEDED),
     )
     async def restore_request(
         self, data: JSONBody[EmailRequest], request_restore: NamedDependency[RequestRestore]
@@ -86,7 +98,8 @@ class BotController(Controller):
         "/restore/confirm",
         operation_id="botConfirmRestore",
         status_code=200,
-        responses=errors(*INTERNAL, *CONFIRM_ERRORS),
+        guards=[bot_restore_rate_limit],
+        responses=errors(*INTERNAL, *CONFIRM_ERRORS, ErrorCode.RATE_LIMIT_EXCEEDED),
     )
     async def restore_confirm(
         self,
@@ -98,3 +111,22 @@ class BotController(Controller):
             email=data.email, otp=data.otp, telegram_user_id=data.telegram_user_id
         )
         return await confirmed(confirm_restore, command)
+
+    @post(
+        "/customer-portal",
+        operation_id="botCustomerPortal",
+        status_code=200,
+        responses=errors(
+            *INTERNAL,
+            ErrorCode.USER_NOT_FOUND,
+            ErrorCode.PROVIDER_REJECTED,
+            ErrorCode.SERVICE_UNAVAILABLE,
+        ),
+    )
+    async def customer_portal(
+        self,
+        data: JSONBody[TelegramUserRequest],
+        open_account_portal: NamedDependency[OpenAccountPortal],
+    ) -> PortalResponse:
+        """The portal link of the account's subscription; the account holds the access."""
+        return PortalResponse(portal_url=await open_account_portal.execute(data.telegram_user_id))

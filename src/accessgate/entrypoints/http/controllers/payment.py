@@ -8,17 +8,20 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
+from accessgate.config import Settings
 from accessgate.domain.model.errors import ErrorCode
 from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
+from accessgate.domain.usecases.request_portal_link import RequestPortalLink
 from accessgate.domain.usecases.session_status import GetSessionStatus
 from accessgate.domain.usecases.start_checkout import StartCheckout, StartCheckoutCommand
 from accessgate.entrypoints.http.client import ClientAddress
-from accessgate.entrypoints.http.guards import rate_limit, strict_body
+from accessgate.entrypoints.http.guards import rate_limit, strict_body, strict_rate_limit
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
 from accessgate.entrypoints.http.schemas import (
     CheckoutSessionRequest,
     CheckoutSessionResponse,
     EmailRequest,
+    PortalLinkSent,
     PortalResponse,
     SessionStatusResponse,
 )
@@ -106,12 +109,26 @@ class PaymentController(Controller):
         "/customer-portal",
         operation_id="openCustomerPortal",
         status_code=200,
-        responses=errors(*PUBLIC, E.USER_NOT_FOUND, E.SERVICE_UNAVAILABLE),
+        guards=[strict_rate_limit],
+        responses=errors(*PUBLIC, E.USER_NOT_FOUND, E.PROVIDER_REJECTED, E.SERVICE_UNAVAILABLE),
     )
     async def customer_portal(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[EmailRequest],
         open_customer_portal: NamedDependency[OpenCustomerPortal],
-    ) -> PortalResponse:
-        """A link to the provider's portal where the subscriber manages the subscription."""
-        return PortalResponse(portal_url=await open_customer_portal.execute(data.email))
+        request_portal_link: NamedDependency[RequestPortalLink],
+    ) -> PortalLinkSent | PortalResponse:
+        """Send the subscriber the link to the provider's portal (cancel, card, invoices).
+
+        By default (``CUSTOMER_PORTAL_MODE=email``) the link is emailed to the
+        address if it has a subscription, and the answer is
+        ``{"status": "portal_link_sent"}`` for every address. With
+        ``CUSTOMER_PORTAL_MODE=direct`` the answer is ``{"portal_url": ...}`` to
+        whoever knows the email (USER_NOT_FOUND for an address without one).
+        """
+        settings: Settings = request.app.state["settings"]
+        if settings.customer_portal_mode == "direct":
+            return PortalResponse(portal_url=await open_customer_portal.execute(data.email))
+        await request_portal_link.execute(data.email)
+        return PortalLinkSent(status="portal_link_sent")

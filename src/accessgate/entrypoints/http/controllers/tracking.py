@@ -1,4 +1,9 @@
-"""``/api/tracking``: funnel events for MobiSlon and ad events for Meta's Conversions API."""
+"""``/api/tracking``: funnel events for MobiSlon and ad events for Meta's Conversions API.
+
+These are public: the events that count a payment (MobiSlon ``pay_success``,
+Meta ``Purchase``) are refused here and sent only by the fulfilment of a
+verified payment.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from accessgate.domain.model.outbox import Channel
+from accessgate.domain.model.values import MAX_CLICKID, header_text
 from accessgate.domain.usecases.relay_tracking_event import (
     MOBISLON_STATUSES,
     RelayTrackingEvent,
@@ -51,7 +57,7 @@ class TrackingController(Controller):
                 status=status,
                 fbclid=fbclid or None,
                 client_ip=ip or client_address(request),
-                user_agent=ua or request.headers.get("user-agent", "")[:MAX_VALUE] or None,
+                user_agent=ua or header_text(request.headers.get("user-agent"), MAX_VALUE),
             )
         )
         return RelayResponse(status=result.status)  # type: ignore[arg-type]
@@ -93,7 +99,7 @@ class TrackingController(Controller):
         status: Annotated[
             str, QueryParameter(min_length=1, max_length=64, enum=sorted(MOBISLON_STATUSES))
         ],
-        clickid: Annotated[str, QueryParameter(min_length=1, max_length=MAX_VALUE)],
+        clickid: Annotated[str, QueryParameter(min_length=1, max_length=MAX_CLICKID)],
         session_id: Query = None,
         page_path: Query = None,
     ) -> Response[bytes]:

@@ -1,4 +1,4 @@
-"""Server-rendered pages: ``/pay``, ``/pay/success``, the sandbox checkout, ``/activate``.
+"""Server-rendered pages: ``/`` (to ``/pay``), ``/pay``, ``/pay/success``, the sandbox checkout, ``/activate``.
 
 Templates are package data (``templates/``), rendered by Litestar's Jinja
 engine with autoescaping; pages speak ru and en (``?lang=``, the order's
@@ -10,13 +10,14 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from accessgate.entrypoints.http.pages.activate import activate_form, activate_submit
-from accessgate.entrypoints.http.pages.pay import pay_form, pay_submit, pay_success
+from accessgate.entrypoints.http.pages.pay import home, pay_form, pay_submit, pay_success
 from accessgate.entrypoints.http.pages.sandbox import checkout_choice, checkout_page, portal_page
 
 
 def page_route_handlers() -> list[ControllerRouterHandler]:
     """The route handlers of the pages, included by ``create_app``."""
     return [
+        home,
         pay_form,
         pay_submit,
         pay_success,

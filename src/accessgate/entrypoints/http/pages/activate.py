@@ -5,6 +5,9 @@ bot reads the token from ``/start`` and activates access for the Telegram user
 who pressed it. Without ``TELEGRAM_BOT_USERNAME`` the link points here instead;
 the page asks for a Telegram user id and posts it with the token (GET never
 activates anything).
+
+The page speaks the language of the order the token belongs to (``?lang=``
+still wins; an unknown token falls back to ``Accept-Language``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from litestar import Response, get, post
 
 from accessgate.domain.model.errors import DomainError, ErrorCode, ValidationError
+from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases.activate_access import ActivateAccessCommand
 from accessgate.entrypoints.http.guards import rate_limit
 from accessgate.entrypoints.http.pages.i18n import TEXTS
@@ -33,11 +37,17 @@ ERROR_KEYS = {
 }
 
 
+async def _order_locale(request: AnyRequest, token: str) -> Locale | None:
+    if not token:
+        return None
+    return await container_of(request).describe_activation().execute(token)
+
+
 @get("/activate", include_in_schema=False)
 async def activate_form(request: AnyRequest) -> Response[str]:
     """A form asking for the Telegram user id to activate with the link's token."""
     token = request.query_params.get("token", "")[:MAX_TOKEN]
-    locale = locale_of(request)
+    locale = locale_of(request, await _order_locale(request, token))
     if not token:
         return page(
             "activate.html", locale, status_code=400, token="", error=TEXTS[locale]["missing_token"]
@@ -53,7 +63,7 @@ async def activate_submit(request: AnyRequest) -> Response[str]:
     form = await request.form()
     token = str(form.get("token") or "")[:MAX_TOKEN]
     raw_user = str(form.get("telegram_user_id") or "").strip()[:32]
-    locale = locale_of(request)
+    locale = locale_of(request, await _order_locale(request, token))
     try:
         if not raw_user.isdigit():
             raise ValidationError("telegram_user_id must be a positive integer")

@@ -1,8 +1,17 @@
-"""``/pay`` (email and plan -> checkout) and ``/pay/success`` (the providers' return URL)."""
+"""``/pay`` (email and plan -> checkout) and ``/pay/success`` (the providers' return URL).
+
+``/pay/success`` shows "payment pending" and refreshes itself (every
+``PENDING_REFRESH_SECONDS``, then every ``SLOW_REFRESH_SECONDS``); the count of
+refreshes rides in the query (``n``), and after ``MAX_REFRESHES`` the page stops
+and offers "check again" and the way back to the pay form. It is rate limited
+like the API, and the provider is asked about an unpaid session at most once per
+``PAYMENT_STATUS_LOOKUP_INTERVAL`` however often it is hit.
+"""
 
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from litestar import Response, get, post
 from litestar.response import Redirect
@@ -28,6 +37,9 @@ from accessgate.entrypoints.http.pages.render import (
 HIDDEN_FIELDS = ("clickid", "telegram_chat_id", "locale", "fbclid")
 MAX_FIELD = 512
 PENDING_REFRESH_SECONDS = 3
+SLOW_REFRESH_SECONDS = 10
+FAST_REFRESHES = 20
+MAX_REFRESHES = 40
 ERROR_KEYS = {
     ("email", ErrorCode.VALIDATION_ERROR): "invalid_email",
     ("plan", ErrorCode.VALIDATION_ERROR): "invalid_plan",
@@ -69,6 +81,13 @@ def _error_text(locale: Locale, error: DomainError) -> str:
     if key is None and error.code is ErrorCode.SERVICE_UNAVAILABLE:
         key = "unavailable"
     return TEXTS[locale][key] if key else error.message
+
+
+@get("/", include_in_schema=False)
+async def home(request: AnyRequest) -> Redirect:
+    """``/`` sends people to the pay form (302), keeping the query (``clickid``, ``lang``...)."""
+    query = request.url.query
+    return Redirect(f"/pay?{query}" if query else "/pay", status_code=302)
 
 
 @get("/pay", include_in_schema=False)
@@ -114,9 +133,21 @@ async def pay_submit(request: AnyRequest) -> Response[Any]:
     return Redirect(started.checkout_url, status_code=303)
 
 
-@get("/pay/success", include_in_schema=False)
+def _refresh_count(request: AnyRequest) -> int:
+    raw = request.query_params.get("n", "")[:6]
+    return min(int(raw), MAX_REFRESHES) if raw.isdigit() else 0
+
+
+def _self_url(request: AnyRequest, n: int | None) -> str:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "n"]
+    if n:
+        query.append(("n", str(n)))
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+@get("/pay/success", include_in_schema=False, guards=[rate_limit])
 async def pay_success(request: AnyRequest) -> Response[str]:
-    """Shows "payment pending" (refreshing) until paid, then the activation link."""
+    """Shows "payment pending" (refreshing, a bounded number of times) until paid, then the link."""
     session_id = request.query_params.get("session_id", "")[:MAX_FIELD]
     container = container_of(request)
     try:
@@ -129,6 +160,9 @@ async def pay_success(request: AnyRequest) -> Response[str]:
     state = status.payment_status.value
     if status.payment_status is PaymentStatus.PAID and link is None:
         state = PaymentStatus.UNPAID.value  # paid, the token is on its way: keep refreshing
+    refreshes = _refresh_count(request)
+    if state == PaymentStatus.UNPAID.value and refreshes >= MAX_REFRESHES:
+        state = "stalled"
     return page(
         "success.html",
         locale,
@@ -139,7 +173,9 @@ async def pay_success(request: AnyRequest) -> Response[str]:
         amount=money(summary.amount, summary.currency),
         link=link,
         telegram=bool(link and link.startswith("https://t.me/")),
-        refresh=PENDING_REFRESH_SECONDS,
+        refresh=PENDING_REFRESH_SECONDS if refreshes < FAST_REFRESHES else SLOW_REFRESH_SECONDS,
+        refresh_url=_self_url(request, refreshes + 1),
+        check_url=_self_url(request, None),
         retry_url=f"/pay?plan={summary.plan.value}&lang={locale.value}",
     )
 

@@ -1,15 +1,29 @@
 """Rendering the pages: Litestar's Jinja engine over the packaged templates.
 
 Every value reaches the HTML through Jinja with autoescaping on. Pages are
-never cached and send no referrer (some carry an activation link).
+never cached. Their referrer policy is ``same-origin``: the browser names the
+page (and its origin) only to this service and never to another site, so the
+activation link a page carries never leaks through ``Referer``, while the
+browser's own form posts still carry their ``Origin``.
 
 Forms and CSRF: the pages hold no ambient authority (no cookie, no session;
 whatever a form does, anyone can do by posting it directly), so a forged
 cross-site post gains nothing. Still, every form post is checked to come from
-this site: a ``Sec-Fetch-Site: cross-site`` post is refused, and an ``Origin``
-(or, without it, ``Referer``) header must name this service's origin, either
-``APP_PUBLIC_BASE_URL`` or the address the request was sent to. Clients that
-send neither (curl, scripts) are not browsers and are let through. No GET
+this site (:func:`same_origin`):
+
+* ``Sec-Fetch-Site: cross-site`` or ``same-site`` (another origin) is refused;
+* an ``Origin`` header must name this service's origin, either
+  ``APP_PUBLIC_BASE_URL`` or the address the request was sent to (scheme,
+  host and port compared exactly, default ports normalised);
+* ``Origin: null`` (sent when a page asks for no referrer) is accepted only
+  when the browser itself vouches with ``Sec-Fetch-Site: same-origin`` (or
+  ``none``, a navigation the user typed);
+* without ``Origin``, ``Sec-Fetch-Site: same-origin``/``none`` is proof
+  enough, else a ``Referer`` must name this service's origin;
+* clients that send none of these headers (curl, scripts) are not browsers and
+  are let through.
+
+Browsers never let a page set ``Sec-Fetch-*`` or ``Origin`` itself. No GET
 changes state.
 """
 
@@ -31,7 +45,7 @@ from accessgate.entrypoints.http.pages.i18n import TEXTS, page_locale
 ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"})
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
@@ -121,20 +135,46 @@ def error_page(request: AnyRequest, key: str, status_code: int) -> Response[str]
     )
 
 
-def _origin(url: str) -> tuple[str, str] | None:
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+BROWSER_VOUCHES = frozenset({"same-origin", "none"})
+OTHER_ORIGIN = frozenset({"cross-site", "same-site"})
+Origin = tuple[str, str, int]
+
+
+def parse_origin(url: str) -> Origin | None:
+    """``(scheme, host, port)`` of an origin or URL; ``None`` when it is not one."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower()
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number: "http://a:8000.evil.test"
         return None
-    return parts.scheme.lower(), parts.netloc.lower()
+    if scheme not in DEFAULT_PORTS or not host or port is None or parts.username is not None:
+        return None
+    return scheme, host, port
+
+
+def allowed_origins(request: AnyRequest) -> set[Origin]:
+    """This service's origins: ``APP_PUBLIC_BASE_URL`` and the address the request was sent to."""
+    candidates = (settings_of(request).app_public_base_url, str(request.base_url))
+    return {origin for url in candidates if (origin := parse_origin(url)) is not None}
 
 
 def same_origin(request: AnyRequest) -> bool:
     """Whether a form post comes from this site (see the module notes)."""
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+    fetch_site = request.headers.get("sec-fetch-site", "").strip().lower()
+    if fetch_site in OTHER_ORIGIN:
         return False
-    claimed = request.headers.get("origin") or request.headers.get("referer")
-    if claimed is None:
+    vouched = fetch_site in BROWSER_VOUCHES
+    origin = request.headers.get("origin")
+    if origin is not None:
+        if origin.strip().lower() == "null":
+            return vouched
+        return parse_origin(origin) in allowed_origins(request)
+    if vouched:
         return True
-    origin = _origin(claimed)
-    allowed = {_origin(settings_of(request).app_public_base_url), _origin(str(request.base_url))}
-    return origin is not None and origin in allowed
+    referer = request.headers.get("referer")
+    if referer is None:
+        return True
+    return parse_origin(referer) in allowed_origins(request)
