@@ -10,6 +10,7 @@ refuses JSON bodies of the wrong types. Pages may use ``rate_limit`` too.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -27,31 +28,35 @@ STATE_BOT_RESTORE_RATE_LIMITER = "bot_restore_rate_limiter"
 STATE_INTERNAL_TOKEN = "internal_token_guard"  # noqa: S105 - a state key, not a secret
 
 
-async def rate_limit(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """Count the request against its client's limit; raises RATE_LIMIT_EXCEEDED past it."""
-    limiter = connection.app.state.get(STATE_RATE_LIMITER)
-    if limiter is not None:
-        await limiter(connection, handler)
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
-async def strict_rate_limit(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """Count the request against the client's stricter limit (restore, portal email)."""
-    limiter = connection.app.state.get(STATE_STRICT_RATE_LIMITER)
-    if limiter is not None:
-        await limiter(connection, handler)
+def limiter_guard(state_key: str, description: str) -> Guard:
+    """A guard counting the request against the limiter in app state ``state_key`` (if any)."""
+
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        limiter = connection.app.state.get(state_key)
+        if limiter is not None:
+            await limiter(connection, handler)
+
+    guard.__doc__ = description
+    return guard
 
 
-async def bot_restore_rate_limit(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """Count a bot restore request against the stricter limit of its email."""
-    limiter = connection.app.state.get(STATE_BOT_RESTORE_RATE_LIMITER)
-    if limiter is not None:
-        await limiter(connection, handler)
+rate_limit = limiter_guard(
+    STATE_RATE_LIMITER,
+    "Count the request against its client's limit; raises RATE_LIMIT_EXCEEDED past it.",
+)
+strict_rate_limit = limiter_guard(
+    STATE_STRICT_RATE_LIMITER,
+    "Count the request against the client's stricter limit (restore, portal email).",
+)
+bot_restore_rate_limit = limiter_guard(
+    STATE_BOT_RESTORE_RATE_LIMITER,
+    "Count a bot restore request against the stricter limit of its email.",
+)
 
 
 async def internal_token(
