@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
+
+from accessgate import plugins
+from accessgate.support.redaction import MASK, SettingsGroup, is_secret_name
 
 DEV_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./accessgate.db"
@@ -22,32 +26,30 @@ class ConfigError(Exception):
     """A missing, malformed or contradictory setting; the message names the variable."""
 
 
-class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    """Every setting of the service, with its safe default."""
+class Settings(SettingsGroup, frozen=True, kw_only=True):
+    """Every setting of the service, with its safe default (``repr`` masks the secrets)."""
 
     accessgate_env: Literal["development", "production", "test"] = "development"
     app_public_base_url: str = "http://127.0.0.1:8000"
     secret_key: str = DEV_SECRET_KEY
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
+    metrics_enabled: bool = True
 
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = 10
     database_max_overflow: int = 10
     database_auto_migrate: bool | None = None
 
-    payment_provider: Literal["sandbox", "stripe"] = "sandbox"
-    sandbox_webhook_secret: str = "sandbox-webhook-secret"  # noqa: S105 - sandbox only
-    stripe_secret_key: str | None = None
-    stripe_webhook_secret: tuple[str, ...] = ()
+    # The live providers, the default first; each one's own settings group (read
+    # with its prefix, e.g. STRIPE_*) is in ``provider_settings`` by name.
+    payment_providers: tuple[str, ...] = ("sandbox",)
+    provider_settings: dict[str, Any] = msgspec.field(default_factory=dict)
     stripe_price_one_time_basic: str | None = None
     stripe_price_sub_monthly: str | None = None
-    stripe_api_base: str | None = None
-    stripe_webhook_tolerance: int = 300
-    stripe_timeout: float = 20.0
-    stripe_max_network_retries: int = 2
     payment_status_lookup_interval: float = 5.0
 
+    plans_file: str | None = None
     plan_currency: str = "USD"
     plan_one_time_basic_amount: int = 1900
     plan_sub_monthly_amount: int = 900
@@ -77,6 +79,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     meta_test_event_code: str | None = None
     mobislon_postback_url: str | None = None
     mobislon_method: Literal["GET", "POST"] = "GET"
+
+    # Access targets: the signed webhook to the shop's own backend.
+    access_webhook_url: str | None = None
+    access_webhook_secret: str | None = None
+    access_webhook_include_email: bool = False
+    access_webhook_timeout: float = 10.0
 
     outbox_max_attempts: int = 12
     outbox_poll_interval: float = 1.0
@@ -121,15 +129,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.bot_pay_url or f"{self.app_public_base_url.rstrip('/')}/pay"
 
 
-_LIST_FIELDS = {"stripe_webhook_secret", "trusted_proxies"}
+_LIST_FIELDS = {"payment_providers", "trusted_proxies"}
+_NOT_FROM_ENVIRONMENT = {"provider_settings"}
 _FIELD_RE = re.compile(r"`\$\.(\w+)`")
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Read, convert and check the settings; raises ConfigError naming the variable."""
     raw: dict[str, object] = {}
+    environ = _legacy_provider(environ)
     for name in Settings.__struct_fields__:
-        value = environ.get(name.upper())
+        value = None if name in _NOT_FROM_ENVIRONMENT else environ.get(name.upper())
         if value is None or value.strip() == "":
             continue
         value = value.strip()
@@ -141,9 +151,81 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     except msgspec.ValidationError as error:
         match = _FIELD_RE.search(str(error))
         variable = match.group(1).upper() if match else "?"
-        raise ConfigError(f"{variable}: {str(error).split(' - at ')[0]}") from None
-    check_settings(settings)
+        message = f"{variable}: {str(error).split(' - at ')[0]}"
+        raise ConfigError(_scrub(message, environ)) from None
+    try:
+        settings = msgspec.structs.replace(
+            settings, provider_settings=read_provider_settings(settings.payment_providers, environ)
+        )
+        check_settings(settings)
+    except ConfigError as error:
+        raise ConfigError(_scrub(str(error), environ)) from None
     return settings
+
+
+def _legacy_provider(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """``PAYMENT_PROVIDER`` (seed 002) as a one-item ``PAYMENT_PROVIDERS``; both is an error."""
+    legacy = (environ.get("PAYMENT_PROVIDER") or "").strip()
+    if not legacy:
+        return environ
+    if (environ.get("PAYMENT_PROVIDERS") or "").strip():
+        raise ConfigError("PAYMENT_PROVIDER and PAYMENT_PROVIDERS are both set; keep one")
+    if "," in legacy:
+        raise ConfigError("PAYMENT_PROVIDER names one provider; list several in PAYMENT_PROVIDERS")
+    return {**environ, "PAYMENT_PROVIDERS": legacy}
+
+
+def read_provider_settings(names: tuple[str, ...], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Each listed provider's settings group, read with its prefix; ConfigError naming it.
+
+    Only the listed providers' plug-ins are loaded (their entry points).
+    """
+    if not names:
+        raise ConfigError("PAYMENT_PROVIDERS must name at least one payment provider")
+    if len(set(names)) != len(names):
+        raise ConfigError("PAYMENT_PROVIDERS names a provider twice")
+    groups: dict[str, Any] = {}
+    for name in names:
+        try:
+            plugin = plugins.load(name)
+        except plugins.PluginError as error:
+            raise ConfigError(f"PAYMENT_PROVIDERS: {error}") from None
+        except ImportError as error:
+            package = (error.name or "?").split(".")[0]
+            raise ConfigError(
+                f"PAYMENT_PROVIDERS: provider {name!r} needs the Python package {package!r}"
+            ) from None
+        try:
+            groups[name] = plugins.read_group(plugin, environ)
+        except plugins.PluginError as error:
+            raise ConfigError(str(error)) from None
+    return groups
+
+
+def _scrub(message: str, environ: Mapping[str, str]) -> str:
+    """``message`` with every secret value (and URL password) of ``environ`` masked.
+
+    Secrets are the variables named like one (``*_KEY``, ``*_SECRET``, ``*_TOKEN``,
+    ``*_PASSWORD``...: every settings group's, providers' included), each item of
+    a comma-separated list, and the password of any URL.
+    """
+    secrets: set[str] = set()
+    for name, value in environ.items():
+        for item in {value, *value.split(",")}:
+            text = item.strip()
+            secret = text if is_secret_name(name) else _url_password(text)
+            if secret and len(secret) >= 6:  # shorter ones would garble the message
+                secrets.add(secret)
+    for secret in sorted(secrets, key=len, reverse=True):
+        message = message.replace(secret, MASK)
+    return message
+
+
+def _url_password(value: str) -> str | None:
+    try:
+        return urlsplit(value).password if "@" in value else None
+    except ValueError:
+        return None
 
 
 def check_settings(settings: Settings) -> None:
@@ -151,20 +233,12 @@ def check_settings(settings: Settings) -> None:
     rules: list[tuple[bool, str]] = [
         (len(settings.secret_key.encode()) < 16, "SECRET_KEY must be at least 16 bytes"),
         (
-            settings.payment_provider == "stripe" and not settings.stripe_secret_key,
-            "STRIPE_SECRET_KEY is required when PAYMENT_PROVIDER=stripe",
-        ),
-        (
-            settings.payment_provider == "stripe" and not settings.stripe_webhook_secret,
-            "STRIPE_WEBHOOK_SECRET is required when PAYMENT_PROVIDER=stripe",
-        ),
-        (
-            settings.payment_provider == "stripe"
+            "stripe" in settings.payment_providers
+            and not settings.plans_file  # a catalogue file names its own Stripe prices
             and not (settings.stripe_price_one_time_basic and settings.stripe_price_sub_monthly),
             "STRIPE_PRICE_ONE_TIME_BASIC and STRIPE_PRICE_SUB_MONTHLY are required "
-            "when PAYMENT_PROVIDER=stripe",
+            "when PAYMENT_PROVIDERS lists stripe",
         ),
-        (settings.stripe_webhook_tolerance <= 0, "STRIPE_WEBHOOK_TOLERANCE must be positive"),
         (
             settings.payment_status_lookup_interval < 0,
             "PAYMENT_STATUS_LOOKUP_INTERVAL must not be negative",
@@ -173,6 +247,11 @@ def check_settings(settings: Settings) -> None:
             bool(settings.meta_pixel_id) != bool(settings.meta_access_token),
             "META_PIXEL_ID and META_ACCESS_TOKEN must be set together",
         ),
+        (
+            bool(settings.access_webhook_url) != bool(settings.access_webhook_secret),
+            "ACCESS_WEBHOOK_URL and ACCESS_WEBHOOK_SECRET must be set together",
+        ),
+        (settings.access_webhook_timeout <= 0, "ACCESS_WEBHOOK_TIMEOUT must be positive"),
         (
             bool(settings.mobislon_postback_url)
             and not (
@@ -213,8 +292,9 @@ def check_settings(settings: Settings) -> None:
         rules += [
             (settings.secret_key == DEV_SECRET_KEY, "SECRET_KEY must be set in production"),
             (
-                settings.payment_provider == "sandbox",
-                "PAYMENT_PROVIDER=sandbox is refused when ACCESSGATE_ENV=production",
+                "sandbox" in settings.payment_providers,
+                "PAYMENT_PROVIDER=sandbox is refused when ACCESSGATE_ENV=production "
+                "(take sandbox out of PAYMENT_PROVIDERS)",
             ),
             (
                 not settings.smtp_host,

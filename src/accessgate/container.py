@@ -22,11 +22,13 @@ from accessgate.adapters.memory.tokens import DeterministicTokenFactory
 from accessgate.adapters.memory.tracking import RecordingTrackingSink
 from accessgate.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from accessgate.adapters.system import SecureTokenFactory, SystemClock
+from accessgate.catalogue_file import plan_catalog
 from accessgate.config import ConfigError, Settings
+from accessgate.domain.model.catalogue import PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.outbox import Channel, RetryPolicy
-from accessgate.domain.model.values import Locale, Mode, Money, Plan, PlanCatalog, PlanCode
+from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases.access_status import GetAccessStatus
 from accessgate.domain.usecases.activate_access import ActivateAccess
 from accessgate.domain.usecases.apply_subscription_event import ApplySubscriptionEvent
@@ -34,43 +36,28 @@ from accessgate.domain.usecases.confirm_restore import ConfirmRestore
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
 from accessgate.domain.usecases.describe_activation import DescribeActivation
 from accessgate.domain.usecases.describe_checkout import DescribeCheckout
+from accessgate.domain.usecases.expire_accesses import ExpireAccesses
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
 from accessgate.domain.usecases.list_outbox import ListOutbox
 from accessgate.domain.usecases.open_account_portal import OpenAccountPortal
 from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
+from accessgate.domain.usecases.read_gauges import ReadGauges
 from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent
 from accessgate.domain.usecases.request_portal_link import RequestPortalLink
 from accessgate.domain.usecases.request_restore import RequestRestore
 from accessgate.domain.usecases.retry_outbox import RetryOutboxMessages
 from accessgate.domain.usecases.session_status import GetSessionStatus
 from accessgate.domain.usecases.start_checkout import StartCheckout
+from accessgate.domain.usecases.subscribers import standard_subscribers
+from accessgate.ports.access_target import AccessTarget
 from accessgate.ports.clock import Clock
 from accessgate.ports.mailer import Mailer
 from accessgate.ports.payment_gateway import PaymentGateway
+from accessgate.ports.payment_providers import PaymentProviders, ProviderContext
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.tracking import TrackingSink
-from accessgate.ports.unit_of_work import UnitOfWorkFactory
-
-
-def plan_catalog(settings: Settings) -> PlanCatalog:
-    """The plans on sale with their list prices."""
-    currency = settings.plan_currency.upper()
-    return PlanCatalog(
-        (
-            Plan(
-                code=PlanCode.ONE_TIME_BASIC,
-                mode=Mode.ONE_TIME,
-                price=Money(amount=settings.plan_one_time_basic_amount, currency=currency),
-            ),
-            Plan(
-                code=PlanCode.SUB_MONTHLY,
-                mode=Mode.SUBSCRIPTION,
-                price=Money(amount=settings.plan_sub_monthly_amount, currency=currency),
-                period_days=settings.plan_sub_monthly_days,
-            ),
-        )
-    )
+from accessgate.ports.unit_of_work import Subscribers, UnitOfWorkFactory
 
 
 def link_builder(settings: Settings) -> LinkBuilder:
@@ -116,12 +103,16 @@ class Core(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
     uow: providers.Dependency[UnitOfWorkFactory] = providers.Dependency()
-    gateway: providers.Dependency[PaymentGateway] = providers.Dependency()
+    payments: providers.Dependency[PaymentProviders] = providers.Dependency()
     mailer: providers.Dependency[Mailer] = providers.Dependency()
     sinks: providers.Dependency[Mapping[Channel, TrackingSink]] = providers.Dependency()
+    # The access targets by outbox channel (none unless configured).
+    targets: providers.Dependency[Mapping[Channel, AccessTarget]] = providers.Dependency(default={})
     clock: providers.Dependency[Clock] = providers.Dependency()
     tokens: providers.Dependency[TokenFactory] = providers.Dependency()
 
+    # The default provider's gateway (the first of PAYMENT_PROVIDERS).
+    gateway = providers.Callable(lambda p: p.default, payments)
     codec = providers.Singleton(token_codec, settings)
     catalog = providers.Singleton(plan_catalog, settings)
     links = providers.Singleton(link_builder, settings)
@@ -137,7 +128,7 @@ class Core(containers.DeclarativeContainer):
     start_checkout = providers.Singleton(
         StartCheckout,
         uow=uow,
-        gateway=gateway,
+        providers=payments,
         catalog=catalog,
         clock=clock,
         tokens=tokens,
@@ -151,11 +142,9 @@ class Core(containers.DeclarativeContainer):
         codec=codec,
         catalog=catalog,
         credentials=credentials,
-        retry=retry,
-        channels=channels,
     )
     apply_subscription_event = providers.Singleton(
-        ApplySubscriptionEvent, uow=uow, clock=clock, grace=grace
+        ApplySubscriptionEvent, uow=uow, clock=clock, grace=grace, catalog=catalog
     )
     handle_payment_events = providers.Singleton(
         HandlePaymentEvents, fulfill=fulfill_payment, apply=apply_subscription_event
@@ -163,7 +152,7 @@ class Core(containers.DeclarativeContainer):
     session_status = providers.Singleton(
         GetSessionStatus,
         uow=uow,
-        gateway=gateway,
+        providers=payments,
         fulfill=fulfill_payment,
         clock=clock,
         codec=codec,
@@ -179,7 +168,6 @@ class Core(containers.DeclarativeContainer):
         tokens=tokens,
         codec=codec,
         credentials=credentials,
-        retry=retry,
     )
     confirm_restore = providers.Singleton(
         ConfirmRestore,
@@ -194,10 +182,10 @@ class Core(containers.DeclarativeContainer):
         RelayTrackingEvent, uow=uow, clock=clock, tokens=tokens, retry=retry, channels=channels
     )
     open_customer_portal = providers.Singleton(
-        OpenCustomerPortal, uow=uow, gateway=gateway, links=links
+        OpenCustomerPortal, uow=uow, providers=payments, links=links
     )
     open_account_portal = providers.Singleton(
-        OpenAccountPortal, uow=uow, gateway=gateway, links=links, clock=clock
+        OpenAccountPortal, uow=uow, providers=payments, links=links, clock=clock
     )
     request_portal_link = providers.Singleton(
         RequestPortalLink, uow=uow, clock=clock, tokens=tokens, codec=codec, retry=retry
@@ -205,7 +193,9 @@ class Core(containers.DeclarativeContainer):
     describe_checkout = providers.Singleton(DescribeCheckout, uow=uow)
     describe_activation = providers.Singleton(DescribeActivation, uow=uow, codec=codec)
     list_outbox = providers.Singleton(ListOutbox, uow=uow)
+    read_gauges = providers.Singleton(ReadGauges, uow=uow, clock=clock)
     retry_outbox = providers.Singleton(RetryOutboxMessages, uow=uow, clock=clock)
+    expire_accesses = providers.Singleton(ExpireAccesses, uow=uow, clock=clock)
     deliver_outbox = providers.Singleton(
         DeliverOutbox,
         uow=uow,
@@ -218,7 +208,8 @@ class Core(containers.DeclarativeContainer):
         retry=retry,
         credentials=credentials,
         default_locale=default_locale,
-        gateway=gateway,
+        providers=payments,
+        targets=targets,
     )
 
 
@@ -228,49 +219,111 @@ def create_memory_container(
     clock: Any = None,
     tokens: Any = None,
     gateway: Any = None,
+    gateways: Any = None,
+    targets: Mapping[Channel, AccessTarget] | None = None,
 ) -> Core:
     """A container wired entirely with memory adapters (embedding and tests).
 
-    The adapters are reachable for inspection: ``container.uow().store``,
+    ``gateway`` is the one payment provider (a memory gateway by default);
+    ``gateways`` several, the first the default. The adapters are reachable
+    for inspection: ``container.uow().store``, ``container.gateway()``,
     ``container.mailer().sent``, ``container.sinks()[Channel.MOBISLON].delivered``.
+    ``targets`` are the access targets by channel (for example a
+    ``RecordingAccessTarget``); none by default.
     """
     settings = settings or Settings(accessgate_env="test")
     clock = clock or SettableClock()
-    if gateway is None:
-        gateway = MemoryPaymentGateway(secret=b"memory-webhook-secret", clock=clock)
+    tokens = tokens or DeterministicTokenFactory()
+    targets = dict(targets or {})
+    if gateways is None:
+        gateways = [gateway or MemoryPaymentGateway(secret=b"memory-webhook-secret", clock=clock)]
     sinks: dict[Channel, TrackingSink] = {
         Channel.MOBISLON: RecordingTrackingSink(),
         Channel.META: RecordingTrackingSink(),
     }
     return Core(
         settings=providers.Object(settings),
-        uow=providers.Object(MemoryUnitOfWorkFactory()),
-        gateway=providers.Object(gateway),
+        catalog=providers.Object(plan_catalog(settings)),
+        uow=providers.Object(
+            MemoryUnitOfWorkFactory(subscribers=event_subscribers(settings, tokens, targets))
+        ),
+        payments=providers.Object(PaymentProviders(gateways)),
         mailer=providers.Object(RecordingMailer()),
         sinks=providers.Object(sinks),
+        targets=providers.Object(targets),
         clock=providers.Object(clock),
-        tokens=providers.Object(tokens or DeterministicTokenFactory()),
+        tokens=providers.Object(tokens),
     )
 
 
 def create_container(settings: Settings) -> Core:
     """The production container: the adapters the settings name."""
     clock = SystemClock()
+    catalog = plan_catalog(settings)  # a broken PLANS_FILE stops here, with one line
+    tokens = SecureTokenFactory()
+    targets = build_targets(settings, clock)  # a malformed target setting stops here too
+    subscribers = event_subscribers(settings, tokens, targets)
     return Core(
         settings=providers.Object(settings),
-        uow=providers.Singleton(build_storage, settings),
-        gateway=providers.Singleton(build_gateway, settings, clock),
-        mailer=providers.Singleton(build_mailer, settings),
+        catalog=providers.Object(catalog),
+        uow=providers.Singleton(build_storage, settings, subscribers),
+        targets=providers.Object(targets),
+        payments=providers.Singleton(build_payment_providers, settings, clock, catalog),
+        mailer=providers.Singleton(build_mailer, settings, catalog),
         sinks=providers.Singleton(build_sinks, settings, clock),
         clock=providers.Object(clock),
-        tokens=providers.Object(SecureTokenFactory()),
+        tokens=providers.Object(tokens),
     )
 
 
-def build_storage(settings: Settings) -> UnitOfWorkFactory:
-    """The unit-of-work factory of ``DATABASE_URL`` (``memory://`` keeps nothing)."""
+def event_subscribers(
+    settings: Settings, tokens: TokenFactory, targets: Mapping[Channel, AccessTarget]
+) -> Subscribers:
+    """Who hears the domain events: the emails, the enabled relays, the access targets."""
+    return standard_subscribers(
+        tokens=tokens,
+        retry=retry_policy(settings),
+        channels=enabled_channels(settings),
+        targets=targets.keys(),
+    )
+
+
+def build_targets(settings: Settings, clock: Clock) -> dict[Channel, AccessTarget]:
+    """The configured access targets by outbox channel (``ACCESS_WEBHOOK_URL``).
+
+    Raises:
+        ConfigError: a target's settings are malformed (the message names the variable).
+
+    """
+    targets: dict[Channel, AccessTarget] = {}
+    if settings.access_webhook_url and settings.access_webhook_secret:
+        from accessgate.adapters.access_webhook import AccessWebhookTarget, WebhookSecret
+
+        try:
+            WebhookSecret(settings.access_webhook_secret)
+        except ValueError as error:
+            raise ConfigError(f"ACCESS_WEBHOOK_SECRET: {error}") from None
+        try:
+            target = AccessWebhookTarget(
+                url=settings.access_webhook_url,
+                secret=settings.access_webhook_secret,
+                clock=clock,
+                include_email=settings.access_webhook_include_email,
+                timeout=settings.access_webhook_timeout,
+            )
+        except ValueError as error:
+            raise ConfigError(f"ACCESS_WEBHOOK_URL: {error}") from None
+        targets[target.channel] = target
+    return targets
+
+
+def build_storage(settings: Settings, subscribers: Subscribers | None = None) -> UnitOfWorkFactory:
+    """The unit-of-work factory of ``DATABASE_URL`` (``memory://`` keeps nothing).
+
+    ``subscribers`` hear the domain events its units of work record.
+    """
     if settings.database_url.startswith("memory://"):
-        return MemoryUnitOfWorkFactory()
+        return MemoryUnitOfWorkFactory(subscribers=subscribers)
     from accessgate.adapters.sqlalchemy import SqlUnitOfWorkFactory, create_engine
     from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, is_sqlite
 
@@ -278,43 +331,69 @@ def build_storage(settings: Settings) -> UnitOfWorkFactory:
     if is_sqlite(settings.database_url):
         pool_size, max_overflow = min(pool_size, SQLITE_MAX_CONNECTIONS), 0
     engine = create_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow)
-    return SqlUnitOfWorkFactory(engine, max_connections=pool_size + max_overflow)
-
-
-def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
-    """The payment gateway of ``PAYMENT_PROVIDER``."""
-    if settings.payment_provider == "stripe":
-        from accessgate.adapters.stripe import StripeGateway
-
-        return StripeGateway(
-            secret_key=settings.stripe_secret_key or "",
-            webhook_secrets=settings.stripe_webhook_secret,
-            price_one_time_basic=settings.stripe_price_one_time_basic or "",
-            price_sub_monthly=settings.stripe_price_sub_monthly or "",
-            public_base_url=settings.app_public_base_url,
-            api_base=settings.stripe_api_base,
-            tolerance_seconds=settings.stripe_webhook_tolerance,
-            clock=clock,
-            timeout_seconds=settings.stripe_timeout,
-            max_network_retries=settings.stripe_max_network_retries,
-        )
-    from accessgate.adapters.sandbox import SandboxPaymentGateway
-
-    return SandboxPaymentGateway(
-        secret=settings.sandbox_webhook_secret.encode(),
-        clock=clock,
-        public_base_url=settings.app_public_base_url,
-        production=settings.is_production,
+    return SqlUnitOfWorkFactory(
+        engine, max_connections=pool_size + max_overflow, subscribers=subscribers
     )
 
 
-def build_mailer(settings: Settings) -> Mailer:
-    """The mailer: SMTP when ``SMTP_HOST`` is set, else the console (development only)."""
+def build_payment_providers(
+    settings: Settings, clock: Clock, catalog: PlanCatalog
+) -> PaymentProviders:
+    """The gateways of ``PAYMENT_PROVIDERS``, built by their plug-ins (entry points).
+
+    Each gets its settings group (read at start-up; read again from nothing,
+    i.e. its defaults, when the settings were made in code) and a context.
+
+    Raises:
+        ConfigError: a provider is unknown, misconfigured or refuses to start.
+
+    """
+    from accessgate import plugins
+    from accessgate.config import read_provider_settings
+
+    base = settings.app_public_base_url.rstrip("/")
+    groups = dict(settings.provider_settings)
+    missing = tuple(n for n in settings.payment_providers if n not in groups)
+    if missing:
+        groups |= read_provider_settings(missing, {})
+    gateways: list[PaymentGateway] = []
+    for name in settings.payment_providers:
+        plugin = plugins.load(name)
+        context = ProviderContext(
+            clock=clock,
+            public_base_url=base,
+            webhook_url=f"{base}/webhook/{name}",
+            production=settings.is_production,
+            plan_refs={
+                p.code: p.provider_refs[name] for p in catalog.plans if name in p.provider_refs
+            },
+        )
+        try:
+            gateway = plugin.build(groups[name], context)
+        except ValueError as error:
+            raise ConfigError(
+                f"PAYMENT_PROVIDERS: provider {name!r} cannot start: {error}"
+            ) from None
+        if gateway.name != name:
+            raise ConfigError(
+                f"PAYMENT_PROVIDERS: provider {name!r} built a gateway named {gateway.name!r}"
+            )
+        gateways.append(gateway)
+    return PaymentProviders(gateways)
+
+
+def build_mailer(settings: Settings, catalog: PlanCatalog | None = None) -> Mailer:
+    """The mailer: SMTP when ``SMTP_HOST`` is set, else the console (development only).
+
+    Emails name the plans by the catalogue's titles.
+    """
     from accessgate.adapters.smtp.renderer import TemplateError, TemplateRenderer
 
     try:  # renders every template once with sample values: a broken one stops the start
         renderer = TemplateRenderer(
-            templates_dir=settings.mail_templates_dir, default_locale=settings.default_locale
+            templates_dir=settings.mail_templates_dir,
+            default_locale=settings.default_locale,
+            plan_titles=(catalog or plan_catalog(settings)).titles(),
         )
     except TemplateError as error:
         raise ConfigError(f"MAIL_TEMPLATES_DIR: a mail template is broken: {error}") from None
@@ -381,11 +460,11 @@ async def start_services(container: Core) -> None:
 
 async def stop_services(container: Core) -> None:
     """Close what the adapters opened: connection pools and HTTP clients."""
-    for provider in (container.gateway, container.uow):
-        closer = getattr(provider(), "aclose", None) or getattr(provider(), "dispose", None)
+    for adapter in (*container.payments(), container.uow()):
+        closer = getattr(adapter, "aclose", None) or getattr(adapter, "dispose", None)
         if closer is not None:
             await closer()
-    for sink in container.sinks().values():
+    for sink in (*container.sinks().values(), *container.targets().values()):
         closer = getattr(sink, "aclose", None)
         if closer is not None:
             await closer()

@@ -96,7 +96,7 @@ async def test_a_provider_without_a_portal_answers_the_same_and_sends_nothing() 
     async with client_for(settings, clock=clock, gateway=gateway) as (client, core):
         await subscribe(client, core)
         response = await client.post(PORTAL, json={"email": SUBSCRIBER})
-        error = assert_envelope(response, 400, "PROVIDER_REJECTED")
+        error = assert_envelope(response, 400, "CAPABILITY_NOT_SUPPORTED")
         assert "no customer portal" in error["message"]
 
 

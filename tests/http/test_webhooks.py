@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.memory.payment_gateway import MemoryPaymentGateway, WireEvent
 from accessgate.adapters.sandbox import SandboxPaymentGateway
+from accessgate.config import load_settings
+from accessgate.container import create_container, stop_services
 from accessgate.domain.model.payment_event import PaymentEvent, PaymentEventKind
+from accessgate.domain.model.status import PaymentStatus
+from accessgate.entrypoints.http.app import create_app
+from tests.providers.kits import Ref, StripeKit
+from tests.stripe import fake_stripe
 
-from .helpers import assert_envelope, checkout, client_for
+from .helpers import CHECKOUT, assert_envelope, checkout, client_for
 
 
 async def test_provider_webhook_fulfils_once_and_acknowledges_duplicates() -> None:
@@ -89,7 +97,7 @@ async def test_stripe_route_uses_the_configured_stripe_gateway() -> None:
 class IgnoringGateway(MemoryPaymentGateway):
     """A provider that verifies a delivery and finds no event the domain uses."""
 
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
+    def verify_delivery(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
         return []
 
 
@@ -149,3 +157,97 @@ async def test_signed_but_malformed_sandbox_webhook_is_400_without_traceback(
             assert_envelope(unsigned, 403, "INVALID_SIGNATURE")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_stripe_and_sandbox_sell_side_by_side_and_each_fulfils_only_its_own() -> None:
+    """PAYMENT_PROVIDERS=stripe,sandbox: the real plug-ins, built from the environment."""
+    fake, runner = await fake_stripe.start(lambda: datetime.now(UTC))
+    env = {
+        "ACCESSGATE_ENV": "test",
+        "DATABASE_URL": "memory://",
+        "RATE_LIMIT_ENABLED": "false",
+        "PAYMENT_PROVIDERS": "stripe,sandbox",
+        "STRIPE_SECRET_KEY": fake_stripe.SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": StripeKit.secret,
+        "STRIPE_PRICE_ONE_TIME_BASIC": fake_stripe.PRICE_BASIC,
+        "STRIPE_PRICE_SUB_MONTHLY": fake_stripe.PRICE_MONTHLY,
+        "STRIPE_API_BASE": fake.url,
+        "STRIPE_MAX_NETWORK_RETRIES": "0",
+        "SANDBOX_WEBHOOK_SECRET": "side-by-side-sandbox-secret",
+    }
+    settings = load_settings(env)
+    core = create_container(settings)
+    stripe_kit = StripeKit(SettableClock(datetime.now(UTC)), core.payments().get("stripe"))
+    sandbox: SandboxPaymentGateway = core.payments().get("sandbox")
+    try:
+        # In the test's own event loop, where the Stripe stand-in serves.
+        transport = httpx.ASGITransport(app=create_app(settings, core))
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as client:
+            by_stripe = await checkout(client)  # the default: the first listed
+            by_sandbox = await checkout(client, provider="sandbox")
+            other_sandbox = await checkout(client, provider="sandbox")
+            orders = core.uow().store.tables.orders
+            assert orders[by_stripe["order_id"]].provider == "stripe"
+            assert by_stripe["checkout_url"].startswith("https://checkout.stripe.com/")
+            assert orders[by_sandbox["order_id"]].provider == "sandbox"
+            assert "/sandbox/checkout/" in by_sandbox["checkout_url"]
+            for unknown in ("paypal", "acme", "memory"):
+                refused = await client.post(
+                    "/api/payment/checkout-session", json=CHECKOUT | {"provider": unknown}
+                )
+                error = assert_envelope(refused, 400, "VALIDATION_ERROR")
+                assert error["details"]["field"] == "provider"
+
+            # The sandbox's own delivery: refused by Stripe's endpoints, applied by its own.
+            paid = orders[by_sandbox["order_id"]]
+            delivery = sandbox.signed_event(
+                outcome="pay",
+                session_id=paid.provider_session_id,
+                order_id=paid.id,
+                amount=paid.amount.amount,
+                currency=paid.amount.currency,
+            )
+            for path in ("/webhook/stripe", "/api/stripe/webhook"):
+                response = await client.post(path, content=delivery.body, headers=delivery.headers)
+                assert_envelope(response, 403, "INVALID_SIGNATURE")
+            response = await client.post(
+                "/webhook/sandbox", content=delivery.body, headers=delivery.headers
+            )
+            assert response.json() == {"received": True, "outcomes": ["fulfilled"]}
+
+            # A valid Stripe event naming a sandbox order: not found, nothing changes.
+            target = orders[other_sandbox["order_id"]]
+            before = dict(core.uow().store.tables.payment_events)
+            forged_ref = Ref(target.id, target.provider_session_id, target.amount)
+            stripe_delivery = stripe_kit.completion(forged_ref, "evt_names_a_sandbox_order")
+            for path in ("/api/stripe/webhook", "/webhook/stripe"):
+                response = await client.post(
+                    path, content=stripe_delivery.body, headers=dict(stripe_delivery.headers)
+                )
+                assert_envelope(response, 404, "PAYMENT_NOT_FOUND")
+            orders = core.uow().store.tables.orders  # the tables are replaced on commit
+            assert orders[target.id] == target
+            assert core.uow().store.tables.payment_events == before
+
+            # Stripe's own order is fulfilled by Stripe's webhook, on either path.
+            own = orders[by_stripe["order_id"]]
+            own_ref = Ref(own.id, own.provider_session_id, own.amount)
+            stripe_delivery = stripe_kit.completion(own_ref, "evt_stripe_own")
+            outcomes = []
+            for path in ("/api/stripe/webhook", "/webhook/stripe"):
+                response = await client.post(
+                    path, content=stripe_delivery.body, headers=dict(stripe_delivery.headers)
+                )
+                assert response.status_code == 200, response.text
+                outcomes += response.json()["outcomes"]
+            assert outcomes == ["fulfilled", "duplicate"]
+            orders = core.uow().store.tables.orders
+            assert orders[own.id].payment_status is PaymentStatus.PAID
+            assert orders[target.id].payment_status is PaymentStatus.UNPAID
+
+            # Installed but not listed: no webhook.
+            response = await client.post("/webhook/acme", content=b"{}")
+            assert_envelope(response, 404, "NOT_FOUND")
+    finally:
+        await stop_services(core)
+        await runner.cleanup()

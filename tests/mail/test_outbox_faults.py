@@ -69,7 +69,7 @@ async def test_server_down_when_due_then_back_delivers_exactly_once() -> None:
     assert email["Content-Language"] == "ru"
     text, html = parts(email)
     assert await world.current_link(order_id) in text
-    assert "Разовый доступ (Basic)" in html
+    assert "Бессрочный доступ" in html
 
 
 async def test_a_server_that_stays_down_ends_in_the_visible_failed_state() -> None:

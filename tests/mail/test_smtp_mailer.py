@@ -68,7 +68,7 @@ async def test_plain_smtp_delivers_text_and_html_alternatives() -> None:
     assert delivered.mail_from == "shop@example.com"
     assert delivered.rcpt_tos == ["buyer@example.org"]
     message = delivered.message
-    assert message["Subject"] == "Your access is ready: One-time access (Basic)"
+    assert message["Subject"] == "Your access is ready: Lifetime access"
     assert message["From"] == SENDER
     assert message["To"] == "buyer@example.org"
     assert message["Content-Language"] == "en"
@@ -77,7 +77,7 @@ async def test_plain_smtp_delivers_text_and_html_alternatives() -> None:
     text, html = parts(message)
     assert LINK in text
     assert f'<a href="{LINK}"' in html
-    assert "One-time access (Basic)" in text
+    assert "Lifetime access" in text
     assert '<html lang="en">' in html
 
 

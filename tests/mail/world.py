@@ -8,10 +8,11 @@ from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.memory.payment_gateway import MemoryPaymentGateway
 from accessgate.adapters.memory.tokens import DeterministicTokenFactory
 from accessgate.adapters.memory.unit_of_work import MemoryStore, MemoryUnitOfWorkFactory
+from accessgate.domain.model.catalogue import Period, Plan, PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.outbox import Channel, OutboxMessage, RetryPolicy
-from accessgate.domain.model.values import Locale, Mode, Money, Plan, PlanCatalog, PlanCode
+from accessgate.domain.model.values import Locale, Mode, Money, PlanCode
 from accessgate.domain.usecases.confirm_restore import ConfirmRestore
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
@@ -21,17 +22,19 @@ from accessgate.domain.usecases.start_checkout import (
     StartCheckout,
     StartCheckoutCommand,
 )
+from accessgate.domain.usecases.subscribers import standard_subscribers
 from accessgate.ports.mailer import Mailer
+from accessgate.ports.payment_providers import PaymentProviders
 
 KEY = b"k" * 32
 CATALOG = PlanCatalog(
     plans=(
-        Plan(code=PlanCode.ONE_TIME_BASIC, mode=Mode.ONE_TIME, price=Money.of(1900, "USD")),
+        Plan(code=PlanCode.ONE_TIME_BASIC, mode=Mode.ONE_TIME, prices=(Money.of(1900, "USD"),)),
         Plan(
             code=PlanCode.SUB_MONTHLY,
             mode=Mode.SUBSCRIPTION,
-            price=Money.of(900, "USD"),
-            period_days=30,
+            prices=(Money.of(900, "USD"),),
+            period=Period.days(30),
         ),
     )
 )
@@ -52,7 +55,10 @@ class World:
     codec: TokenCodec = field(default_factory=lambda: TokenCodec(KEY))
 
     def __post_init__(self) -> None:
-        self.uow = MemoryUnitOfWorkFactory(self.store)
+        # The emails are written by the event subscribers, as the container wires them.
+        self.uow = MemoryUnitOfWorkFactory(
+            self.store, subscribers=standard_subscribers(tokens=self.tokens, retry=RETRY)
+        )
         self.gateway = MemoryPaymentGateway(secret=b"whsec", clock=self.clock)
 
     def deliverer(self, mailer: Mailer) -> DeliverOutbox:
@@ -76,7 +82,6 @@ class World:
             tokens=self.tokens,
             codec=self.codec,
             credentials=CREDENTIALS,
-            retry=RETRY,
         )
 
     def confirm_restore(self) -> ConfirmRestore:
@@ -93,7 +98,7 @@ class World:
         """Check out and fulfil an order; its access email is then in the outbox."""
         started = await self.unpaid_order(email, locale)
         delivery = self.gateway.webhook(self.gateway.completion(started.session_id))
-        [event] = self.gateway.verify_webhook(delivery.body, delivery.headers)
+        [event] = self.gateway.verify_delivery(delivery.body, delivery.headers)
         fulfil = FulfillPayment(
             uow=self.uow,
             clock=self.clock,
@@ -101,7 +106,6 @@ class World:
             codec=self.codec,
             catalog=CATALOG,
             credentials=CREDENTIALS,
-            retry=RETRY,
         )
         await fulfil.execute(event)
         return started.order_id
@@ -110,7 +114,7 @@ class World:
         """Check out without paying."""
         checkout = StartCheckout(
             uow=self.uow,
-            gateway=self.gateway,
+            providers=PaymentProviders([self.gateway]),
             catalog=CATALOG,
             clock=self.clock,
             tokens=self.tokens,

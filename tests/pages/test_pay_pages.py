@@ -43,7 +43,7 @@ async def test_post_starts_the_checkout_and_redirects_to_the_provider(site: Site
     assert location.startswith(f"{site.base_url}/sandbox/checkout/cs_sandbox_ord_")
     order = site.order(location.rsplit("/", 1)[1])
     assert (order.email, order.clickid, order.locale) == ("buyer@example.com", "clk-9", Locale.RU)
-    assert order.plan.value == "sub_monthly"
+    assert order.plan == "sub_monthly"
     assert order.amount.amount == 900
 
 

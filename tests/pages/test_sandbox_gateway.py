@@ -15,6 +15,7 @@ from accessgate.domain.model.status import FulfillmentStatus, PaymentStatus
 from accessgate.domain.model.values import Locale, Mode, PlanCode
 from accessgate.domain.usecases.describe_checkout import DescribeCheckout
 from accessgate.domain.usecases.start_checkout import StartCheckoutCommand
+from accessgate.ports.payment_gateway import Capability
 
 BASE = "http://127.0.0.1:8123"
 
@@ -61,7 +62,7 @@ async def test_checkout_is_derived_from_the_order_and_survives_a_restart() -> No
         amount=summary.amount,
         currency=summary.currency,
     )
-    events = gateway(clock).verify_webhook(delivery.body, delivery.headers)
+    events = gateway(clock).verify_delivery(delivery.body, delivery.headers)
     assert [e.kind for e in events] == [PaymentEventKind.CHECKOUT_COMPLETED]
     assert events[0].provider == "sandbox"
     outcomes = await core.handle_payment_events().execute(events)
@@ -87,7 +88,7 @@ async def test_decline_fails_the_order() -> None:
         amount=900,
         currency="USD",
     )
-    await core.handle_payment_events().execute(gw.verify_webhook(delivery.body, delivery.headers))
+    await core.handle_payment_events().execute(gw.verify_delivery(delivery.body, delivery.headers))
     summary = await DescribeCheckout(uow=core.uow()).execute(started.session_id)
     assert summary.payment_status is PaymentStatus.FAILED
 
@@ -104,9 +105,9 @@ def test_other_secret_or_tampered_body_is_refused() -> None:
         outcome="pay", session_id="cs_sandbox_o", order_id="o", amount=1, currency="USD"
     )
     with pytest.raises(InvalidSignature):
-        gateway(clock, b"other").verify_webhook(delivery.body, delivery.headers)
+        gateway(clock, b"other").verify_delivery(delivery.body, delivery.headers)
     with pytest.raises(InvalidSignature):
-        gateway(clock).verify_webhook(delivery.body.replace(b'"o"', b'"p"'), delivery.headers)
+        gateway(clock).verify_delivery(delivery.body.replace(b'"o"', b'"p"'), delivery.headers)
     with pytest.raises(ValueError, match="outcome"):
         gateway(clock).signed_event(
             outcome="refund", session_id="s", order_id="o", amount=1, currency="USD"
@@ -115,6 +116,6 @@ def test_other_secret_or_tampered_body_is_refused() -> None:
 
 async def test_portal_and_fetch() -> None:
     gw = gateway(SettableClock())
-    assert await gw.fetch_checkout("cs_sandbox_x") is None
+    assert gw.capabilities == {Capability.CUSTOMER_PORTAL}  # reports only by webhook
     assert await gw.customer_portal_url("cus", "ret") == f"{BASE}/sandbox/portal"
     assert gw.webhook_url == f"{BASE}/webhook/sandbox"

@@ -15,14 +15,17 @@ from accessgate.adapters.memory.tokens import DeterministicTokenFactory
 from accessgate.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from accessgate.adapters.meta import MetaConversionsSink
 from accessgate.adapters.mobislon import MobislonPostbackSink
+from accessgate.domain.model.catalogue import Plan, PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.errors import ValidationError
 from accessgate.domain.model.outbox import Channel, OutboxStatus, RetryPolicy
 from accessgate.domain.model.payment_event import EventOutcome, PaymentEventKind
-from accessgate.domain.model.values import Mode, Money, Plan, PlanCatalog, PlanCode
+from accessgate.domain.model.values import Mode, Money, PlanCode
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent, TrackingCommand
 from accessgate.domain.usecases.start_checkout import StartCheckout, StartCheckoutCommand
+from accessgate.domain.usecases.subscribers import standard_subscribers
+from accessgate.ports.payment_providers import PaymentProviders
 from tests.relays.conftest import BINOM, PIXEL, TOKEN, deliver_outbox
 from tests.relays.servers import StubServer, Tracker
 
@@ -34,19 +37,26 @@ CATALOG = PlanCatalog(
         Plan(
             code=PlanCode.ONE_TIME_BASIC,
             mode=Mode.ONE_TIME,
-            price=Money(amount=1900, currency="USD"),
+            prices=(Money(amount=1900, currency="USD"),),
         ),
     )
 )
 
 
 async def test_funnel_and_a_webhook_delivered_12_times(tracker: Tracker, graph: StubServer) -> None:
-    uow, clock = MemoryUnitOfWorkFactory(), SettableClock()
     tokens, retry = DeterministicTokenFactory(), RetryPolicy()
     channels = frozenset({Channel.EMAIL, Channel.MOBISLON, Channel.META})
+    subscribers = standard_subscribers(tokens=tokens, retry=retry, channels=channels)
+    uow, clock = MemoryUnitOfWorkFactory(subscribers=subscribers), SettableClock()
     gateway = MemoryPaymentGateway(secret=b"webhook-secret", clock=clock)
     relay = RelayTrackingEvent(uow=uow, clock=clock, tokens=tokens, retry=retry, channels=channels)
-    checkout = StartCheckout(uow=uow, gateway=gateway, catalog=CATALOG, clock=clock, tokens=tokens)
+    checkout = StartCheckout(
+        uow=uow,
+        providers=PaymentProviders([gateway]),
+        catalog=CATALOG,
+        clock=clock,
+        tokens=tokens,
+    )
     fulfil = FulfillPayment(
         uow=uow,
         clock=clock,
@@ -54,8 +64,6 @@ async def test_funnel_and_a_webhook_delivered_12_times(tracker: Tracker, graph: 
         codec=TokenCodec(b"k" * 32),
         catalog=CATALOG,
         credentials=CredentialPolicy(),
-        retry=retry,
-        channels=channels,
     )
     mailer = RecordingMailer()
     sinks = {
@@ -110,7 +118,7 @@ async def test_funnel_and_a_webhook_delivered_12_times(tracker: Tracker, graph: 
     outcomes: Counter[EventOutcome] = Counter()
     for wire in [completion] * 8 + others:
         delivery = gateway.webhook(wire)
-        for event in gateway.verify_webhook(delivery.body, delivery.headers):
+        for event in gateway.verify_delivery(delivery.body, delivery.headers):
             outcomes[await fulfil.execute(event)] += 1
         await worker.execute()
         clock.advance(timedelta(seconds=30))

@@ -22,8 +22,9 @@ from accessgate.adapters.sandbox import SandboxPaymentGateway
 from accessgate.adapters.sqlalchemy import SqlUnitOfWorkFactory
 from accessgate.adapters.system import SecureTokenFactory, SystemClock
 from accessgate.config import Settings
-from accessgate.container import Core, build_sinks
+from accessgate.container import Core, build_sinks, event_subscribers
 from accessgate.entrypoints.http.app import create_app
+from accessgate.ports.payment_providers import PaymentProviders
 from accessgate.ports.tracking import TrackingSink
 from tests.relays.conftest import BINOM, PIXEL, TOKEN
 from tests.storage.helpers import sql_factory
@@ -95,14 +96,16 @@ async def sql_app(
     gateway = SandboxPaymentGateway(secret=SANDBOX_SECRET, clock=clock, public_base_url=BASE_URL)
     try:
         async with sql_factory(backend, tmp_path=tmp_path, schema=schema) as uow:
+            tokens = SecureTokenFactory()
+            uow.subscribers = event_subscribers(settings, tokens, {})  # as create_container does
             core = Core(
                 settings=providers.Object(settings),
                 uow=providers.Object(uow),
-                gateway=providers.Object(gateway),
+                payments=providers.Object(PaymentProviders([gateway])),
                 mailer=providers.Object(mailer),
                 sinks=providers.Object(sinks),
                 clock=providers.Object(clock),
-                tokens=providers.Object(SecureTokenFactory()),
+                tokens=providers.Object(tokens),
             )
             # In the test's own event loop (Litestar's test client runs the app in
             # another one, which a PostgreSQL connection pool does not survive).

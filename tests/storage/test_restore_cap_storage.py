@@ -9,6 +9,7 @@ from accessgate.adapters.memory.tokens import DeterministicTokenFactory
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.outbox import RetryPolicy
 from accessgate.domain.usecases.request_restore import RequestRestore
+from accessgate.domain.usecases.subscribers import standard_subscribers
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 POLICY = CredentialPolicy(otp_max_codes_per_window=2)
@@ -18,13 +19,17 @@ async def test_the_window_counters_survive_storage_and_cap_the_codes(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     clock = SettableClock()
+    tokens = DeterministicTokenFactory()
+    # The restore email is written by the RestoreRequested subscriber.
+    uow_factory.subscribers = standard_subscribers(  # type: ignore[attr-defined]
+        tokens=tokens, retry=RetryPolicy()
+    )
     request = RequestRestore(
         uow=uow_factory,
         clock=clock,
-        tokens=DeterministicTokenFactory(),
+        tokens=tokens,
         codec=TokenCodec(b"storage-test-secret-key-0123456789"),
         credentials=POLICY,
-        retry=RetryPolicy(),
     )
     start = clock.now()
     ids = []

@@ -9,15 +9,18 @@ from accessgate.adapters.memory.mailer import RecordingMailer
 from accessgate.adapters.memory.payment_gateway import MemoryPaymentGateway
 from accessgate.adapters.memory.tokens import DeterministicTokenFactory
 from accessgate.adapters.memory.tracking import RecordingTrackingSink
+from accessgate.domain.model.catalogue import Period, Plan, PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.outbox import Channel, RetryPolicy
 from accessgate.domain.model.payment_event import PaymentEvent
-from accessgate.domain.model.values import Mode, Money, Plan, PlanCatalog, PlanCode
+from accessgate.domain.model.values import Mode, Money, PlanCode
 from accessgate.domain.usecases.activate_access import ActivateAccess
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.start_checkout import StartCheckout, StartCheckoutCommand
+from accessgate.domain.usecases.subscribers import standard_subscribers
+from accessgate.ports.payment_providers import PaymentProviders
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 CATALOG = PlanCatalog(
@@ -25,13 +28,13 @@ CATALOG = PlanCatalog(
         Plan(
             code=PlanCode.ONE_TIME_BASIC,
             mode=Mode.ONE_TIME,
-            price=Money(amount=1990, currency="USD"),
+            prices=(Money(amount=1990, currency="USD"),),
         ),
         Plan(
             code=PlanCode.SUB_MONTHLY,
             mode=Mode.SUBSCRIPTION,
-            price=Money(amount=990, currency="USD"),
-            period_days=30,
+            prices=(Money(amount=990, currency="USD"),),
+            period=Period.days(30),
         ),
     )
 )
@@ -60,7 +63,7 @@ class World:
         """A new order and the verified event of its payment."""
         started = await StartCheckout(
             uow=factory,
-            gateway=self.gateway,
+            providers=PaymentProviders([self.gateway]),
             catalog=CATALOG,
             clock=self.clock,
             tokens=self.tokens,
@@ -70,10 +73,14 @@ class World:
             )
         )
         delivery = self.gateway.webhook(self.gateway.completion(started.session_id))
-        [event] = self.gateway.verify_webhook(delivery.body, delivery.headers)
+        [event] = self.gateway.verify_delivery(delivery.body, delivery.headers)
         return event
 
     def fulfil(self, factory: UnitOfWorkFactory) -> FulfillPayment:
+        # The side effects are the event subscribers' (as the container wires them).
+        factory.subscribers = standard_subscribers(  # type: ignore[attr-defined]
+            tokens=self.tokens, retry=RetryPolicy(), channels=CHANNELS
+        )
         return FulfillPayment(
             uow=factory,
             clock=self.clock,
@@ -81,8 +88,6 @@ class World:
             codec=CODEC,
             catalog=CATALOG,
             credentials=CredentialPolicy(),
-            retry=RetryPolicy(),
-            channels=CHANNELS,
         )
 
     def activate(self, factory: UnitOfWorkFactory) -> ActivateAccess:

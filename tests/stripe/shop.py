@@ -11,12 +11,13 @@ from accessgate.adapters.memory.tokens import DeterministicTokenFactory
 from accessgate.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from accessgate.adapters.stripe import StripeGateway
 from accessgate.domain.model.access import Access
+from accessgate.domain.model.catalogue import Period, Plan, PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.outbox import RetryPolicy
 from accessgate.domain.model.payment_event import EventOutcome
-from accessgate.domain.model.values import Mode, Money, Plan, PlanCatalog, PlanCode
+from accessgate.domain.model.values import Mode, Money, PlanCode
 from accessgate.domain.usecases.apply_subscription_event import ApplySubscriptionEvent
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
@@ -26,17 +27,19 @@ from accessgate.domain.usecases.start_checkout import (
     StartCheckout,
     StartCheckoutCommand,
 )
+from accessgate.domain.usecases.subscribers import standard_subscribers
+from accessgate.ports.payment_providers import PaymentProviders
 from tests.stripe import stripe_events as se
 
 GRACE = timedelta(days=3)
 CATALOG = PlanCatalog(
     (
-        Plan(code=PlanCode.ONE_TIME_BASIC, mode=Mode.ONE_TIME, price=Money.of(2000, "usd")),
+        Plan(code=PlanCode.ONE_TIME_BASIC, mode=Mode.ONE_TIME, prices=(Money.of(2000, "usd"),)),
         Plan(
             code=PlanCode.SUB_MONTHLY,
             mode=Mode.SUBSCRIPTION,
-            price=Money.of(1000, "usd"),
-            period_days=30,
+            prices=(Money.of(1000, "usd"),),
+            period=Period.days(30),
         ),
     )
 )
@@ -49,8 +52,10 @@ class Shop:
     run: int = 0  # distinct runs get distinct order ids (and so idempotency keys)
 
     def __post_init__(self) -> None:
-        self.uow = MemoryUnitOfWorkFactory()
         self.tokens = DeterministicTokenFactory()
+        self.uow = MemoryUnitOfWorkFactory(
+            subscribers=standard_subscribers(tokens=self.tokens, retry=RetryPolicy())
+        )
         for _ in range(self.run * 1000):
             self.tokens.new_id("skip")
         self.codec = TokenCodec(b"k" * 32)
@@ -61,20 +66,19 @@ class Shop:
             codec=self.codec,
             catalog=CATALOG,
             credentials=CredentialPolicy(),
-            retry=RetryPolicy(),
         )
         self.apply = ApplySubscriptionEvent(uow=self.uow, clock=self.clock, grace=GRACE)
         self.handle = HandlePaymentEvents(fulfill=self.fulfill, apply=self.apply)
         self.start = StartCheckout(
             uow=self.uow,
-            gateway=self.gateway,
+            providers=PaymentProviders([self.gateway]),
             catalog=CATALOG,
             clock=self.clock,
             tokens=self.tokens,
         )
         self.status = GetSessionStatus(
             uow=self.uow,
-            gateway=self.gateway,
+            providers=PaymentProviders([self.gateway]),
             fulfill=self.fulfill,
             clock=self.clock,
             codec=self.codec,
@@ -90,7 +94,7 @@ class Shop:
 
     async def deliver(self, body: bytes) -> list[EventOutcome]:
         """One webhook delivery as the HTTP endpoint makes it: verify, then apply."""
-        events = self.gateway.verify_webhook(body, se.sign(body, self.clock.now()))
+        events = self.gateway.verify_delivery(body, se.sign(body, self.clock.now()))
         return await self.handle.execute(events)
 
     async def state(self, order_id: str) -> tuple[Order, Access]:

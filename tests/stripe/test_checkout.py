@@ -8,20 +8,24 @@ import pytest
 
 from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.stripe import StripeGateway
+from accessgate.domain.model.catalogue import Period, Plan
 from accessgate.domain.model.errors import DomainError, ProviderRejected, ServiceUnavailable
 from accessgate.domain.model.payment_event import PaymentEventKind
-from accessgate.domain.model.values import Locale, Mode, Money, Plan, PlanCode
+from accessgate.domain.model.values import Locale, Mode, Money, PlanCode
 from accessgate.ports.payment_gateway import CheckoutRequest
 from tests.stripe.conftest import PUBLIC, make_gateway
 from tests.stripe.fake_stripe import PRICE_BASIC, PRICE_MONTHLY, SECRET_KEY, FakeStripe
 
 SESSIONS = "/v1/checkout/sessions"
-BASIC = Plan(code=PlanCode.ONE_TIME_BASIC, mode=Mode.ONE_TIME, price=Money.of(2000, "usd"))
+BASIC = Plan(code=PlanCode.ONE_TIME_BASIC, mode=Mode.ONE_TIME, prices=(Money.of(2000, "usd"),))
 # The SDK hands httpx the form body as ``data=bytes``; httpx deprecates that form.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 
 MONTHLY = Plan(
-    code=PlanCode.SUB_MONTHLY, mode=Mode.SUBSCRIPTION, price=Money.of(1000, "usd"), period_days=30
+    code=PlanCode.SUB_MONTHLY,
+    mode=Mode.SUBSCRIPTION,
+    prices=(Money.of(1000, "usd"),),
+    period=Period.days(30),
 )
 
 
@@ -29,6 +33,7 @@ def request(plan: Plan = BASIC, order_id: str = "ord_000001") -> CheckoutRequest
     return CheckoutRequest(
         order_id=order_id,
         plan=plan,
+        price=plan.price,
         email="buyer@example.com",
         locale=Locale.RU,
         clickid="clk-42",

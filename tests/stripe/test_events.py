@@ -42,7 +42,7 @@ def deliver(
     gw: StripeGateway, clock: SettableClock, type_: str, obj: dict[str, Any], **kw: Any
 ) -> list[PaymentEvent]:
     body = se.body_of(se.event(type_, obj, clock.now() - timedelta(seconds=5), **kw))
-    return gw.verify_webhook(body, se.sign(body, clock.now()))
+    return gw.verify_delivery(body, se.sign(body, clock.now()))
 
 
 def one(events: list[PaymentEvent]) -> PaymentEvent:

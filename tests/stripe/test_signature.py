@@ -33,47 +33,47 @@ def body(clock: SettableClock) -> bytes:
 
 def test_sdk_signed_delivery_verifies(gw: StripeGateway, clock: SettableClock, body: bytes) -> None:
     headers = sign(body, clock.now())
-    assert gw.verify_webhook(body, headers) == []  # an unused type: verified, then ignored
+    assert gw.verify_delivery(body, headers) == []  # an unused type: verified, then ignored
     # The SDK agrees that this header is valid.
     stripe.WebhookSignature.verify_header(body, headers["Stripe-Signature"], WEBHOOK_SECRET)
 
 
 def test_header_name_in_any_case(gw: StripeGateway, clock: SettableClock, body: bytes) -> None:
     value = sign(body, clock.now())["Stripe-Signature"]
-    assert gw.verify_webhook(body, {"stripe-signature": value}) == []
-    assert gw.verify_webhook(body, {"STRIPE-SIGNATURE": value}) == []
+    assert gw.verify_delivery(body, {"stripe-signature": value}) == []
+    assert gw.verify_delivery(body, {"STRIPE-SIGNATURE": value}) == []
 
 
 def test_wrong_secret(gw: StripeGateway, clock: SettableClock, body: bytes) -> None:
     with pytest.raises(InvalidSignature):
-        gw.verify_webhook(body, sign(body, clock.now(), "whsec_someone_else"))
+        gw.verify_delivery(body, sign(body, clock.now(), "whsec_someone_else"))
 
 
 def test_stale_timestamp(gw: StripeGateway, clock: SettableClock, body: bytes) -> None:
-    assert gw.verify_webhook(body, sign(body, clock.now() - timedelta(seconds=300))) == []
+    assert gw.verify_delivery(body, sign(body, clock.now() - timedelta(seconds=300))) == []
     with pytest.raises(InvalidSignature, match="tolerance"):
-        gw.verify_webhook(body, sign(body, clock.now() - timedelta(seconds=301)))
+        gw.verify_delivery(body, sign(body, clock.now() - timedelta(seconds=301)))
 
 
 def test_future_timestamp_beyond_tolerance(
     gw: StripeGateway, clock: SettableClock, body: bytes
 ) -> None:
-    assert gw.verify_webhook(body, sign(body, clock.now() + timedelta(seconds=300))) == []
+    assert gw.verify_delivery(body, sign(body, clock.now() + timedelta(seconds=300))) == []
     with pytest.raises(InvalidSignature, match="tolerance"):
-        gw.verify_webhook(body, sign(body, clock.now() + timedelta(seconds=301)))
+        gw.verify_delivery(body, sign(body, clock.now() + timedelta(seconds=301)))
 
 
 def test_configurable_tolerance(clock: SettableClock, body: bytes) -> None:
     gw = make_gateway(clock, "http://127.0.0.1:9", tolerance_seconds=30)
     with pytest.raises(InvalidSignature):
-        gw.verify_webhook(body, sign(body, clock.now() - timedelta(seconds=31)))
+        gw.verify_delivery(body, sign(body, clock.now() - timedelta(seconds=31)))
 
 
 def test_missing_header(gw: StripeGateway, body: bytes) -> None:
     with pytest.raises(InvalidSignature, match="Missing"):
-        gw.verify_webhook(body, {"Content-Type": "application/json"})
+        gw.verify_delivery(body, {"Content-Type": "application/json"})
     with pytest.raises(InvalidSignature):
-        gw.verify_webhook(body, {"Stripe-Signature": ""})
+        gw.verify_delivery(body, {"Stripe-Signature": ""})
 
 
 @pytest.mark.parametrize(
@@ -91,17 +91,17 @@ def test_missing_header(gw: StripeGateway, body: bytes) -> None:
 )
 def test_malformed_header(gw: StripeGateway, body: bytes, header: str) -> None:
     with pytest.raises(InvalidSignature):
-        gw.verify_webhook(body, {"Stripe-Signature": header})
+        gw.verify_delivery(body, {"Stripe-Signature": header})
 
 
 def test_rotated_secrets_old_and_new_accepted(
     gw: StripeGateway, clock: SettableClock, body: bytes
 ) -> None:
-    assert gw.verify_webhook(body, sign(body, clock.now(), WEBHOOK_SECRET)) == []
-    assert gw.verify_webhook(body, sign(body, clock.now(), OLD_WEBHOOK_SECRET)) == []
+    assert gw.verify_delivery(body, sign(body, clock.now(), WEBHOOK_SECRET)) == []
+    assert gw.verify_delivery(body, sign(body, clock.now(), OLD_WEBHOOK_SECRET)) == []
     only_new = make_gateway(clock, "http://127.0.0.1:9", webhook_secrets=[WEBHOOK_SECRET])
     with pytest.raises(InvalidSignature):
-        only_new.verify_webhook(body, sign(body, clock.now(), OLD_WEBHOOK_SECRET))
+        only_new.verify_delivery(body, sign(body, clock.now(), OLD_WEBHOOK_SECRET))
 
 
 def test_several_v1_values_any_may_match(
@@ -116,9 +116,9 @@ def test_several_v1_values_any_may_match(
         f"t={t},v1={new},v1={other}",
         f"t={t},v0={other},v1={other},v1={new}",
     ):
-        assert gw.verify_webhook(body, {"Stripe-Signature": header}) == []
+        assert gw.verify_delivery(body, {"Stripe-Signature": header}) == []
     with pytest.raises(InvalidSignature):
-        gw.verify_webhook(body, {"Stripe-Signature": f"t={t},v1={other},v1={other}"})
+        gw.verify_delivery(body, {"Stripe-Signature": f"t={t},v1={other},v1={other}"})
 
 
 def test_body_changed_by_one_byte(gw: StripeGateway, clock: SettableClock, body: bytes) -> None:
@@ -126,9 +126,9 @@ def test_body_changed_by_one_byte(gw: StripeGateway, clock: SettableClock, body:
     for i in (0, len(body) // 2, len(body) - 1):
         changed = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1 :]
         with pytest.raises(InvalidSignature):
-            gw.verify_webhook(changed, headers)
+            gw.verify_delivery(changed, headers)
     with pytest.raises(InvalidSignature):
-        gw.verify_webhook(body + b" ", headers)
+        gw.verify_delivery(body + b" ", headers)
 
 
 def test_timestamp_is_part_of_the_signature(
@@ -137,10 +137,10 @@ def test_timestamp_is_part_of_the_signature(
     header = sign(body, clock.now())["Stripe-Signature"]
     t = ts(clock.now())
     with pytest.raises(InvalidSignature):
-        gw.verify_webhook(body, {"Stripe-Signature": header.replace(f"t={t}", f"t={t + 1}")})
+        gw.verify_delivery(body, {"Stripe-Signature": header.replace(f"t={t}", f"t={t + 1}")})
 
 
 def test_signed_body_that_is_not_an_event(gw: StripeGateway, clock: SettableClock) -> None:
     for bad in (b"not json", b'{"id": "evt_1"}', b"[]"):
         with pytest.raises(InvalidSignature):
-            gw.verify_webhook(bad, sign(bad, clock.now()))
+            gw.verify_delivery(bad, sign(bad, clock.now()))

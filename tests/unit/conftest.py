@@ -53,7 +53,7 @@ class App:
 
     async def deliver(self, event: WireEvent) -> list[EventOutcome]:
         delivery = self.gateway.webhook(event)
-        events = self.gateway.verify_webhook(delivery.body, delivery.headers)
+        events = self.gateway.verify_delivery(delivery.body, delivery.headers)
         return await self.core.handle_payment_events().execute(events)  # type: ignore[no-any-return]
 
     async def pay(self, session_id: str) -> EventOutcome:

@@ -36,6 +36,10 @@ class _UnitOfWork:
         for name in REPOSITORIES:
             setattr(self, name, _Repository(getattr(inner, name), name, calls))
 
+    def record(self, event: Any) -> None:
+        self._calls.append(f"record.{type(event).__name__}")
+        self._inner.record(event)
+
     async def __aenter__(self) -> _UnitOfWork:
         self._calls.append("begin")
         await self._inner.__aenter__()

@@ -9,7 +9,7 @@ from accessgate.config import ConfigError, load_settings
 
 def test_zero_configuration_is_valid() -> None:
     settings = load_settings({})
-    assert settings.payment_provider == "sandbox"
+    assert settings.payment_providers == ("sandbox",)
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
     assert (settings.rate_limit_requests, settings.rate_limit_window) == (30, 60)
 

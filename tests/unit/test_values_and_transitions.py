@@ -2,8 +2,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from accessgate.catalogue_file import plan_catalog
 from accessgate.config import Settings
-from accessgate.container import plan_catalog
+from accessgate.domain.model.catalogue import Period
 from accessgate.domain.model.errors import IllegalTransition, ValidationError
 from accessgate.domain.model.status import (
     ACCESS_TRANSITIONS,
@@ -45,6 +46,18 @@ def test_money_is_integer_minor_units_with_iso_currency() -> None:
         Money(amount=19.0, currency="USD")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("currency", ["XTR", "USDT", "TON", "BTC", "DOGE", "RUB", "JPY", "KWD"])
+def test_money_holds_stars_crypto_and_any_iso_currency(currency: str) -> None:
+    assert Money.of(1500, currency.lower()).currency == currency
+
+
+@pytest.mark.parametrize("currency", ["XXX", "DOLLARS", "US", "", "USDTETHER", "U$D"])
+def test_money_refuses_a_currency_it_does_not_know(currency: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Money(amount=1, currency=currency)
+    assert caught.value.details == {"field": "currency"}
+
+
 def test_locale_defaults_and_rejects_unknown() -> None:
     assert Locale.parse(None, Locale.EN) is Locale.EN
     assert Locale.parse("RU", Locale.EN) is Locale.RU
@@ -60,7 +73,7 @@ def test_telegram_user_id_must_be_positive_64_bit(bad: int) -> None:
 
 def test_plan_and_mode_must_agree() -> None:
     catalog = plan_catalog(Settings())
-    assert catalog.for_checkout("subscription", "sub_monthly").period_days == 30
+    assert catalog.for_checkout("subscription", "sub_monthly").period == Period.days(30)
     for mode, plan in [
         ("one_time", "sub_monthly"),
         ("weekly", "sub_monthly"),

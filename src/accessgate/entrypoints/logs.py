@@ -30,11 +30,10 @@ from typing import Any, TextIO
 
 from accessgate.config import ConfigError, Settings
 
-REQUEST_ID: ContextVar[str | None]
-try:  # the HTTP request-id middleware sets this one while a request is handled
-    from accessgate.entrypoints.http.request_id import current_request_id as REQUEST_ID  # noqa: N812
-except ImportError:  # pragma: no cover - installed without the server extra
-    REQUEST_ID = ContextVar("accessgate_request_id", default=None)
+# The request id of the record being logged: the HTTP request-id middleware (and
+# later the bot) set it while a request is handled. It lives here, not in the
+# HTTP package, so that every entrypoint shares it without importing another.
+REQUEST_ID: ContextVar[str | None] = ContextVar("accessgate_request_id", default=None)
 UNREDACTED_LOGGERS = ("accessgate.mail",)
 MASK = "[REDACTED]"
 

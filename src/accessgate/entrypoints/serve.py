@@ -35,6 +35,7 @@ EXTRAS = {
     "litestar": "server",
     "httptools": "server",
     "httpx": "server",
+    "prometheus_client": "server",
     "sqlalchemy": "sql",
     "aiosqlite": "sql",
     "alembic": "sql",
@@ -168,11 +169,11 @@ def serve(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": settings.http_shutdown_timeout,
     }
     log.info(
-        "serving on http://%s:%d (public %s, provider %s, %d worker(s), outbox loop %s)",
+        "serving on http://%s:%d (public %s, providers %s, %d worker(s), outbox loop %s)",
         args.host,
         args.port,
         settings.app_public_base_url,
-        settings.payment_provider,
+        ",".join(settings.payment_providers),
         args.workers,
         "off" if args.no_worker else "on",
     )

@@ -5,6 +5,12 @@ come back full, and otherwise every ``poll_interval`` seconds, until it is
 asked to stop. A failing batch is logged and retried at the next tick: the loop
 never dies of an error. Several loops (processes, replicas) may run at once:
 the outbox claims messages with a lease, so none is sent twice by two loops.
+
+The same loop runs the expiry job: every ``expiry_interval`` seconds (and at
+once again while its batches come back full) ``ExpireAccesses`` stores lapsed
+accesses as expired, which records ``AccessExpired`` for the access targets;
+the messages it writes go out with the next delivery batch. Several loops may
+expire at once: the job locks its rows and skips those another one holds.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 
 from accessgate.config import Settings
 from accessgate.container import Core, start_services, stop_services
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
+from accessgate.domain.usecases.expire_accesses import ExpireAccesses
 
 log = logging.getLogger("accessgate.worker")
 
@@ -28,13 +36,26 @@ class OutboxLoop:
         deliver: the DeliverOutbox use case.
         batch_size: the most messages claimed per batch.
         poll_interval: seconds between batches when there is nothing to do.
+        expire: the ExpireAccesses use case, or ``None`` to run no expiry job.
+        expiry_interval: seconds between expiry batches (while none comes back full).
 
     """
 
-    def __init__(self, deliver: DeliverOutbox, *, batch_size: int, poll_interval: float) -> None:
-        if batch_size <= 0 or poll_interval <= 0:
-            raise ValueError("batch size and poll interval must be positive")
+    def __init__(
+        self,
+        deliver: DeliverOutbox,
+        *,
+        batch_size: int,
+        poll_interval: float,
+        expire: ExpireAccesses | None = None,
+        expiry_interval: float = 30.0,
+    ) -> None:
+        if batch_size <= 0 or poll_interval <= 0 or expiry_interval <= 0:
+            raise ValueError("batch size and intervals must be positive")
         self._deliver = deliver
+        self._expire = expire
+        self._expiry_interval = expiry_interval
+        self._next_expiry = 0.0  # monotonic time of the next expiry batch: the first tick
         self._batch_size = batch_size
         self._interval = poll_interval
         self._stop = asyncio.Event()
@@ -47,6 +68,7 @@ class OutboxLoop:
             container.deliver_outbox(),
             batch_size=settings.outbox_batch_size,
             poll_interval=settings.outbox_poll_interval,
+            expire=container.expire_accesses(),
         )
 
     async def run(self) -> None:
@@ -62,6 +84,25 @@ class OutboxLoop:
         log.info("outbox delivery loop stopped")
 
     async def _tick(self) -> bool:
+        expiring = await self._expiry_tick()
+        return await self._delivery_tick() or expiring
+
+    async def _expiry_tick(self) -> bool:
+        """Run an expiry batch if one is due; whether it came back full."""
+        if self._expire is None or time.monotonic() < self._next_expiry:
+            return False
+        try:
+            expired = await self._expire.execute(self._batch_size)
+        except Exception:
+            log.exception("access expiry batch failed; retrying at the next interval")
+            expired = 0
+        full = expired >= self._batch_size
+        self._next_expiry = 0.0 if full else time.monotonic() + self._expiry_interval
+        if expired:
+            log.info("access expiry batch: %d expired", expired)
+        return full
+
+    async def _delivery_tick(self) -> bool:
         try:
             report = await self._deliver.execute(self._batch_size)
         except Exception:

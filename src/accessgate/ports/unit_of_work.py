@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
+from accessgate.domain.model.events import DomainEvent
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.outbox import OutboxMessage, OutboxStatus
 from accessgate.domain.model.payment_event import PaymentEventRecord
@@ -76,6 +77,19 @@ class AccessRepository(Protocol):
         """Every access bound to a Telegram account, most recently changed first."""
         ...
 
+    async def count_in_effect(self, now: datetime) -> int:
+        """How many accesses are issued or active and not lapsed at ``now`` (one COUNT)."""
+        ...
+
+    async def list_lapsed(self, now: datetime, limit: int) -> list[Access]:
+        """Up to ``limit`` issued or active accesses whose period (and grace) ended by ``now``.
+
+        The rows are locked for update; rows another transaction holds are
+        skipped (``FOR UPDATE SKIP LOCKED`` where the storage has it), so
+        several workers expiring at once never take the same access.
+        """
+        ...
+
     async def update(self, access: Access) -> None:
         """Store the new state of an existing access."""
         ...
@@ -127,7 +141,15 @@ class PaymentEventRepository(Protocol):
     """The record of applied provider events, unique by (provider, event id)."""
 
     async def add(self, record: PaymentEventRecord) -> bool:
-        """Record an event; ``False`` if it was recorded before (a duplicate)."""
+        """Record an event; ``False`` if it was recorded before (a duplicate).
+
+        One statement that inserts unless the key exists: use cases call it
+        first, so a duplicate delivery stops before any other lookup or lock.
+        """
+        ...
+
+    async def update(self, record: PaymentEventRecord) -> None:
+        """Store the order and outcome of an event recorded in this unit of work."""
         ...
 
     async def get(self, provider: str, event_id: str) -> PaymentEventRecord | None:
@@ -171,6 +193,10 @@ class OutboxRepository(Protocol):
         """Store the new state of an existing message."""
         ...
 
+    async def count_open(self) -> dict[tuple[str, OutboxStatus], int]:
+        """Pending and failed messages per (channel, status), in one grouped COUNT."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
@@ -205,6 +231,14 @@ class UnitOfWork(Protocol):
         """Outbox messages."""
         ...
 
+    def record(self, event: DomainEvent) -> None:
+        """Note that ``event`` happened in this transaction.
+
+        ``commit`` hands the recorded events to the subscribers first (see
+        :class:`Subscribers`); ``rollback`` and leaving without a commit drop them.
+        """
+        ...
+
     async def __aenter__(self) -> Self:
         """Begin the transaction."""
         ...
@@ -219,7 +253,13 @@ class UnitOfWork(Protocol):
         ...
 
     async def commit(self) -> None:
-        """Make every write of this unit of work durable and visible."""
+        """Dispatch the recorded events, then make every write durable and visible.
+
+        The subscribers run inside the transaction, before it commits: the
+        outbox messages they answer are written with the change that caused
+        them, and a subscriber that raises keeps the whole unit of work from
+        committing.
+        """
         ...
 
     async def rollback(self) -> None:
@@ -242,3 +282,71 @@ class UnitOfWorkFactory(Protocol):
     async def check(self) -> None:
         """Raise ``StorageError`` unless the storage answers (health checks)."""
         ...
+
+
+E_contra = TypeVar("E_contra", bound=DomainEvent, contravariant=True)
+
+# At most this many events (recorded ones and those subscribers record in
+# turn) are dispatched per commit: a subscriber loop fails loudly.
+MAX_EVENTS_PER_COMMIT = 1000
+
+
+class EventSubscriber(Protocol[E_contra]):
+    """Reacts to one type of domain event inside the unit of work that recorded it."""
+
+    async def __call__(self, uow: UnitOfWork, event: E_contra) -> Sequence[OutboxMessage]:
+        """The outbox messages ``event`` causes (may be none).
+
+        The subscriber may read and write through ``uow`` and record further
+        events; it must not commit. The messages of every subscriber are
+        written together in one statement, skipping dedupe keys written before.
+        """
+        ...
+
+
+class Subscribers:
+    """Which subscribers hear which domain events (filled by the composition root).
+
+    A subscriber registered for a type hears its subclasses too
+    (``AccessEvent`` hears every access change). Subscribers run in the order
+    they were registered; events in the order they were recorded.
+    """
+
+    def __init__(self) -> None:
+        self._by_type: dict[type[DomainEvent], list[EventSubscriber[Any]]] = {}
+        self._resolved: dict[type[DomainEvent], tuple[EventSubscriber[Any], ...]] = {}
+
+    def on(self, event_type: type[E_contra], subscriber: EventSubscriber[E_contra]) -> None:
+        """Call ``subscriber`` for every event of ``event_type`` (or a subclass)."""
+        self._by_type.setdefault(event_type, []).append(subscriber)
+        self._resolved.clear()
+
+    def of(self, event_type: type[DomainEvent]) -> tuple[EventSubscriber[Any], ...]:
+        """The subscribers that hear events of ``event_type``."""
+        found = self._resolved.get(event_type)
+        if found is None:
+            found = tuple(
+                subscriber
+                for cls in reversed(event_type.__mro__)
+                for subscriber in self._by_type.get(cls, ())
+            )
+            self._resolved[event_type] = found
+        return found
+
+    async def dispatch(self, uow: UnitOfWork, pending: list[DomainEvent]) -> None:
+        """Hand every event of ``pending`` (consumed, growing as subscribers record) over.
+
+        Unit-of-work adapters call this at the start of ``commit``; the
+        subscribers' messages are written with one ``outbox.add_all``.
+        """
+        messages: list[OutboxMessage] = []
+        dispatched = 0
+        while pending:
+            dispatched += 1
+            if dispatched > MAX_EVENTS_PER_COMMIT:
+                raise RuntimeError("too many domain events in one unit of work (a loop?)")
+            event = pending.pop(0)
+            for subscriber in self.of(type(event)):
+                messages.extend(await subscriber(uow, event))
+        if messages:
+            await uow.outbox.add_all(messages)

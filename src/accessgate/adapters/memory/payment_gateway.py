@@ -1,17 +1,16 @@
 """A payment gateway in memory whose webhooks are signed and verified like a real one.
 
 Events travel as JSON signed with HMAC-SHA256 over ``"<timestamp>.<body>"`` in
-the ``Accessgate-Signature: t=<unix seconds>,v1=<hex>`` header, checked in
-constant time with a timestamp tolerance. The sandbox provider serves the same
-wire format from its checkout page; tests use :meth:`MemoryPaymentGateway.webhook`.
+the ``Accessgate-Signature: t=<unix seconds>,v1=<hex>`` header (the shared
+scheme of :mod:`accessgate.support.signing`), checked in constant time with a
+timestamp tolerance. Tests sign deliveries with :meth:`MemoryPaymentGateway.webhook`
+and watch ``requests``, ``paid_sessions`` and ``refunds``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import msgspec
@@ -20,9 +19,19 @@ from accessgate.domain.model.errors import DomainError, InvalidSignature
 from accessgate.domain.model.payment_event import PaymentEvent, PaymentEventKind
 from accessgate.domain.model.values import Money
 from accessgate.ports.clock import Clock
-from accessgate.ports.payment_gateway import CheckoutRequest, CheckoutSession
+from accessgate.ports.payment_gateway import (
+    Capability,
+    CheckoutRequest,
+    CheckoutSession,
+    VerifiedWebhook,
+    WebhookDelivery,
+    WebhookRequest,
+)
+from accessgate.support.signing import SignatureError, TimestampedSigner
 
 SIGNATURE_HEADER = "accessgate-signature"
+__all__ = ["SIGNATURE_HEADER", "MemoryPaymentGateway", "WebhookDelivery", "WireEvent"]
+ALL_CAPABILITIES = frozenset(Capability)
 
 
 class WireEvent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -43,13 +52,6 @@ class WireEvent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     cancel_at_period_end: bool | None = None
 
 
-class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
-    """A signed webhook as it would arrive over HTTP."""
-
-    body: bytes
-    headers: dict[str, str]
-
-
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(WireEvent)
 
@@ -63,6 +65,7 @@ class MemoryPaymentGateway:
         name: the provider name stored on orders.
         checkout_base_url: where ``checkout_url`` points (``<base>/<session id>``).
         tolerance_seconds: how far a signature's timestamp may be from now.
+        capabilities: the optional capabilities it declares (default: all).
 
     """
 
@@ -74,23 +77,28 @@ class MemoryPaymentGateway:
         name: str = "memory",
         checkout_base_url: str = "https://checkout.invalid/session",
         tolerance_seconds: int = 300,
+        capabilities: Iterable[Capability] = ALL_CAPABILITIES,
     ) -> None:
-        if tolerance_seconds <= 0:
-            raise ValueError("the signature tolerance must be positive")
-        self._secret = secret
+        self._signer = TimestampedSigner([secret], tolerance_seconds)
         self._clock = clock
         self._name = name
         self._base = checkout_base_url.rstrip("/")
-        self._tolerance = tolerance_seconds
+        self._capabilities = frozenset(capabilities)
         self._ids = itertools.count(1)
         self.requests: dict[str, CheckoutRequest] = {}
         self.paid_sessions: set[str] = set()
+        self.refunds: list[tuple[str, Money]] = []
         self.fail_next_checkout: DomainError | None = None
 
     @property
     def name(self) -> str:
         """The provider name."""
         return self._name
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """The declared optional capabilities."""
+        return self._capabilities
 
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         """Open a session at the plan's list price (or raise ``fail_next_checkout``)."""
@@ -102,16 +110,15 @@ class MemoryPaymentGateway:
         return CheckoutSession(
             session_id=session_id,
             checkout_url=f"{self._base}/{session_id}",
-            amount=request.plan.price.amount,
-            currency=request.plan.price.currency,
+            amount=request.price.amount,
+            currency=request.price.currency,
             customer_id=f"cus_{self._name}_{request.email}",
         )
 
     def sign(self, body: bytes, timestamp: int | None = None) -> str:
         """The signature header value for ``body``."""
         ts = int(self._clock.now().timestamp()) if timestamp is None else timestamp
-        mac = hmac.new(self._secret, f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-        return f"t={ts},v1={mac}"
+        return self._signer.header(body, ts)
 
     def webhook(self, event: WireEvent, timestamp: int | None = None) -> WebhookDelivery:
         """A signed delivery of ``event``."""
@@ -136,29 +143,23 @@ class MemoryPaymentGateway:
             order_id=request.order_id,
             session_id=session_id,
             customer_id=f"cus_{self._name}_{request.email}",
-            amount=request.plan.price.amount,
-            currency=request.plan.price.currency,
+            amount=request.price.amount,
+            currency=request.price.currency,
             paid=paid,
         )
 
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
-        """Check the signature on the raw body, then decode the event."""
-        header = _header(headers, SIGNATURE_HEADER)
-        if header is None:
-            raise InvalidSignature("Missing signature header")
-        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    async def verify_webhook(self, request: WebhookRequest) -> VerifiedWebhook:
+        """Verify the delivery; the reply is the JSON receipt."""
+        return VerifiedWebhook(events=self.verify_delivery(request.body, request.headers))
+
+    def verify_delivery(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
+        """Check the signature on the raw body, then decode the event (synchronously)."""
         try:
-            timestamp = int(parts["t"])
-            given = parts["v1"]
-        except (KeyError, ValueError):
-            raise InvalidSignature("Malformed signature header") from None
-        if abs(self._clock.now().timestamp() - timestamp) > self._tolerance:
-            raise InvalidSignature("Signature timestamp outside the tolerance")
-        expected = hmac.new(
-            self._secret, f"{timestamp}.".encode() + body, hashlib.sha256
-        ).hexdigest()
-        if not hmac.compare_digest(expected.encode(), given.encode()):
-            raise InvalidSignature()
+            self._signer.verify(
+                _header(headers, SIGNATURE_HEADER), body, self._clock.now().timestamp()
+            )
+        except SignatureError as error:
+            raise InvalidSignature(error.reason) from None
         try:
             wire = _decoder.decode(body)
         except msgspec.ValidationError:
@@ -197,6 +198,10 @@ class MemoryPaymentGateway:
     async def customer_portal_url(self, customer_id: str, return_url: str) -> str:
         """A fake portal address."""
         return f"{self._base}/portal/{customer_id}"
+
+    async def refund(self, payment_id: str, amount: Money) -> None:
+        """Record the refund in ``refunds``."""
+        self.refunds.append((payment_id, amount))
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

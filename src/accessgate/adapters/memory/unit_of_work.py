@@ -20,9 +20,12 @@ import msgspec
 from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
 from accessgate.domain.model.errors import StorageError
+from accessgate.domain.model.events import DomainEvent
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.outbox import OutboxMessage, OutboxStatus
 from accessgate.domain.model.payment_event import PaymentEventRecord
+from accessgate.domain.model.status import AccessStatus
+from accessgate.ports.unit_of_work import Subscribers
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,21 @@ class MemoryAccessRepository(_Repo):
         found = [a for a in self._t.accesses.values() if a.telegram_user_id == telegram_user_id]
         return sorted(found, key=lambda a: a.updated_at, reverse=True)
 
+    async def count_in_effect(self, now: datetime) -> int:
+        """Accesses issued or active and not lapsed at ``now``."""
+        live = (AccessStatus.TOKEN_ISSUED, AccessStatus.ACTIVE)
+        return sum(1 for a in self._t.accesses.values() if a.effective_status(now) in live)
+
+    async def list_lapsed(self, now: datetime, limit: int) -> builtins.list[Access]:
+        """Issued or active accesses whose period (and grace) ended, the earliest first."""
+        live = (AccessStatus.TOKEN_ISSUED, AccessStatus.ACTIVE)
+        lapsed = [
+            a
+            for a in self._t.accesses.values()
+            if a.status in live and a.effective_status(now) is AccessStatus.EXPIRED
+        ]
+        return sorted(lapsed, key=lambda a: (a.ends_at() or now, a.order_id))[:limit]
+
     async def update(self, access: Access) -> None:
         """Store an access's new state."""
         if access.order_id not in self._t.accesses:
@@ -193,6 +211,13 @@ class MemoryPaymentEventRepository(_Repo):
         """The record of an event."""
         return self._t.payment_events.get((provider, event_id))
 
+    async def update(self, record: PaymentEventRecord) -> None:
+        """Store the order and outcome of a recorded event."""
+        key = (record.provider, record.event_id)
+        if key not in self._t.payment_events:
+            raise StorageError("payment event not found")
+        self._t.payment_events[key] = record
+
 
 class MemoryOutboxRepository(_Repo):
     """Outbox messages in memory."""
@@ -245,6 +270,15 @@ class MemoryOutboxRepository(_Repo):
             raise StorageError("outbox message not found")
         self._t.outbox[message.id] = message
 
+    async def count_open(self) -> dict[tuple[str, OutboxStatus], int]:
+        """Pending and failed messages per (channel, status)."""
+        counts: dict[tuple[str, OutboxStatus], int] = {}
+        for m in self._t.outbox.values():
+            if m.status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
+                key = (str(m.channel), m.status)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
 
 class MemoryUnitOfWork:
     """One serialised transaction over a :class:`MemoryStore`.
@@ -254,9 +288,17 @@ class MemoryUnitOfWork:
 
     """
 
-    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        *,
+        read_only: bool = False,
+        subscribers: Subscribers | None = None,
+    ) -> None:
         self._store = store
         self._read_only = read_only
+        self._subscribers = subscribers or Subscribers()
+        self._events: builtins.list[DomainEvent] = []
         self._tables: Tables | None = None
         self.committed = False
         self.orders = MemoryOrderRepository(self)
@@ -273,9 +315,16 @@ class MemoryUnitOfWork:
             raise RuntimeError("use the unit of work inside 'async with'")
         return self._tables
 
+    def record(self, event: DomainEvent) -> None:
+        """Note an event; ``commit`` dispatches it to the subscribers first."""
+        if self._tables is None:
+            raise RuntimeError("use the unit of work inside 'async with'")
+        self._events.append(event)
+
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
         self._tables = self._store.tables.copy()
+        self._events = []
         return self
 
     async def __aexit__(
@@ -285,30 +334,36 @@ class MemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._tables = None
+        self._events = []
         self._store.lock.release()
 
     async def commit(self) -> None:
         """Publish the working copy."""
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        await self._subscribers.dispatch(self, self._events)
         self._store.tables = self.tables.copy()
         self._store.commits += 1
         self.committed = True
 
     async def rollback(self) -> None:
-        """Drop every write since the last commit."""
+        """Drop every write and every recorded event since the last commit."""
         self._tables = self._store.tables.copy()
+        self._events = []
 
 
 class MemoryUnitOfWorkFactory:
     """Makes units of work over one store (a new empty store by default)."""
 
-    def __init__(self, store: MemoryStore | None = None) -> None:
+    def __init__(
+        self, store: MemoryStore | None = None, *, subscribers: Subscribers | None = None
+    ) -> None:
         self.store = store or MemoryStore()
+        self.subscribers = subscribers or Subscribers()
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         """A new unit of work (``read_only``: ``commit`` raises)."""
-        return MemoryUnitOfWork(self.store, read_only=read_only)
+        return MemoryUnitOfWork(self.store, read_only=read_only, subscribers=self.subscribers)
 
     async def check(self) -> None:
         """Memory always answers."""

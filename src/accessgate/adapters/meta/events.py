@@ -10,6 +10,8 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from accessgate.domain.model.currency import decimal_string, is_known
+
 MAX_AGE = timedelta(days=7)
 MAX_AHEAD = timedelta(minutes=10)
 ACTION_SOURCES = frozenset(
@@ -25,15 +27,6 @@ ACTION_SOURCES = frozenset(
         "other",
     }
 )
-# ISO 4217 currencies whose minor unit is not the hundredth; every other has 2 decimals.
-_ZERO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-_THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"
-CURRENCY_EXPONENTS: dict[str, int] = {
-    **dict.fromkeys(_ZERO_DECIMALS.split(" "), 0),
-    **dict.fromkeys(_THREE_DECIMALS.split(" "), 3),
-    "CLF": 4,
-    "UYW": 4,
-}
 
 
 class InvalidEvent(Exception):
@@ -44,18 +37,14 @@ class InvalidEvent(Exception):
         super().__init__(reason)
 
 
-def minor_exponent(currency: str) -> int:
-    """How many decimals the minor unit of ``currency`` has (JPY 0, USD 2, KWD 3)."""
-    return CURRENCY_EXPONENTS.get(currency.upper(), 2)
-
-
 def major_units(value_minor: int, currency: str) -> int | float:
-    """An amount in minor units as a number of major units (1999 USD cents -> 19.99)."""
-    exponent = minor_exponent(currency)
-    if exponent == 0:
-        return value_minor
-    divisor: int = 10**exponent
-    return round(value_minor / divisor, exponent)
+    """An amount in minor units as a JSON number of major units (1999 USD -> 19.99).
+
+    The decimals come from the domain's one currency table; the number is the
+    one nearest to the exact decimal text (Meta takes ``value`` as a float).
+    """
+    text = decimal_string(value_minor, currency.upper())
+    return float(text) if "." in text else int(text)
 
 
 def hash_email(email: str) -> str:
@@ -128,7 +117,7 @@ def _custom_data(payload: dict[str, str]) -> dict[str, Any]:
     if "value_minor" not in payload and "currency" not in payload:
         return {}
     currency = payload.get("currency", "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
+    if len(currency) != 3 or not currency.isalpha() or not is_known(currency):
         raise InvalidEvent("currency must be a three-letter ISO 4217 code")
     try:
         value_minor = int(payload.get("value_minor", ""))

@@ -3,45 +3,45 @@
 A checkout session id is derived from the order id and keyed with the webhook
 secret (``cs_sandbox_<order id>_<HMAC>``): the same order always gets the same
 session, and knowing an order id (which is not secret) does not give the
-session id (which shows the unused activation link). The checkout URL points at the service's own page
-``<public base URL>/sandbox/checkout/<session id>``. When the buyer presses Pay
-or Decline there, the page asks :meth:`SandboxPaymentGateway.signed_event` for
-a signed delivery and posts it to ``/webhook/sandbox`` like a real provider,
-so the event is verified on the same path as any other provider's.
-
-The signature scheme (``Accessgate-Signature: t=<unix seconds>,v1=<hex>``,
-HMAC-SHA256 over ``"<t>.<body>"``) is the one of
-:class:`~accessgate.adapters.memory.payment_gateway.MemoryPaymentGateway`,
-which this adapter composes rather than re-implements. Being stateless, the
-gateway works the same across restarts and with several server processes.
+session id (which shows the unused activation link). The checkout URL points at
+the service's own page ``<public base URL>/sandbox/checkout/<session id>``.
+When the buyer presses Pay or Decline there, the page asks
+:meth:`SandboxPaymentGateway.signed_event` for a signed delivery and posts it
+to ``/webhook/sandbox`` like a real provider, so the event is verified on the
+same path as any other provider's. Being stateless, the gateway works the same
+across restarts and with several server processes.
 
 A delivery is checked in two steps: the signature first (403
-``INVALID_SIGNATURE`` for a stranger), then the body: a correctly signed body
-that is not a valid event (truncated or empty JSON, wrong types, a timestamp
-outside the years 1970-9999) is refused with :class:`MalformedWebhook` (400
-``VALIDATION_ERROR``), never a crash.
+``INVALID_SIGNATURE`` for a stranger), then the body (400 ``VALIDATION_ERROR``
+for a signed body that is not a valid event; see :mod:`.wire`).
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import re
 import secrets
 from collections.abc import Mapping
 
-import msgspec
-
-from accessgate.adapters.memory.payment_gateway import (
+from accessgate.adapters.sandbox.wire import (
+    ENCODER,
     SIGNATURE_HEADER,
-    MemoryPaymentGateway,
-    WebhookDelivery,
     WireEvent,
+    parse_event,
+    to_domain,
 )
-from accessgate.domain.model.errors import InvalidSignature, ValidationError
+from accessgate.domain.model.errors import InvalidSignature
 from accessgate.domain.model.payment_event import PaymentEvent, PaymentEventKind
 from accessgate.ports.clock import Clock
-from accessgate.ports.payment_gateway import CheckoutRequest, CheckoutSession
+from accessgate.ports.payment_gateway import (
+    Capability,
+    CheckoutRequest,
+    CheckoutSession,
+    VerifiedWebhook,
+    WebhookDelivery,
+    WebhookRequest,
+)
+from accessgate.support.signing import SignatureError, TimestampedSigner
 
 PROVIDER = "sandbox"
 SESSION_PREFIX = f"cs_{PROVIDER}_"
@@ -49,36 +49,6 @@ OUTCOME_KINDS = {
     "pay": PaymentEventKind.CHECKOUT_COMPLETED,
     "decline": PaymentEventKind.PAYMENT_FAILED,
 }
-MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
-_FIELD = re.compile(r"at `\$\.(\w{1,64})`")
-
-
-class MalformedWebhook(ValidationError):
-    """A correctly signed delivery whose body is not a valid event."""
-
-    default_message = "Malformed webhook body"
-
-
-def parse_event(body: bytes) -> WireEvent:
-    """The event of a (verified) body, or :class:`MalformedWebhook` naming the field.
-
-    Raises:
-        MalformedWebhook: the body is not JSON, not an event, or a timestamp is
-            outside 1970-9999 (the message and details never quote a value).
-
-    """
-    try:
-        wire = msgspec.json.decode(body, type=WireEvent)
-    except msgspec.DecodeError:
-        raise MalformedWebhook(reason="Malformed JSON body") from None
-    except msgspec.ValidationError as error:
-        match = _FIELD.search(str(error))
-        details = {"field": match.group(1)} if match else {}
-        raise MalformedWebhook(reason="Not a valid event", **details) from None
-    for field, value in (("created", wire.created), ("period_end", wire.period_end)):
-        if value is not None and not 0 <= value <= MAX_TIMESTAMP:
-            raise MalformedWebhook(reason="Timestamp out of range", field=field)
-    return wire
 
 
 class SandboxRefused(RuntimeError):
@@ -87,6 +57,9 @@ class SandboxRefused(RuntimeError):
 
 class SandboxPaymentGateway:
     """A PaymentGateway for development and demos; refused in production.
+
+    Capabilities: the customer portal (the service's own ``/sandbox/portal``
+    page); no status poll (it reports only by webhook), no refunds.
 
     Args:
         secret: the webhook signing secret (``SANDBOX_WEBHOOK_SECRET``).
@@ -99,6 +72,9 @@ class SandboxPaymentGateway:
         SandboxRefused: when ``production`` is true.
 
     """
+
+    capabilities = frozenset({Capability.CUSTOMER_PORTAL})
+    outcomes = frozenset(OUTCOME_KINDS)
 
     def __init__(
         self,
@@ -115,15 +91,8 @@ class SandboxPaymentGateway:
             raise ValueError("the sandbox webhook secret must not be empty")
         self._secret = secret
         self._clock = clock
-        self._tolerance = tolerance_seconds
         self._base = public_base_url.rstrip("/")
-        self._signer = MemoryPaymentGateway(
-            secret=secret,
-            clock=clock,
-            name=PROVIDER,
-            checkout_base_url=f"{self._base}/sandbox/checkout",
-            tolerance_seconds=tolerance_seconds,
-        )
+        self._signer = TimestampedSigner([secret], tolerance_seconds)
 
     @property
     def name(self) -> str:
@@ -141,16 +110,25 @@ class SandboxPaymentGateway:
         tag = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
         return f"{SESSION_PREFIX}{order_id}_{tag}"
 
+    def owns_session(self, session_id: str, order_id: str) -> bool:
+        """Whether ``session_id`` is the sandbox session of ``order_id``."""
+        return hmac.compare_digest(self.session_id_of(order_id), session_id)
+
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         """A session derived from the order id, at the plan's list price."""
         session_id = self.session_id_of(request.order_id)
         return CheckoutSession(
             session_id=session_id,
             checkout_url=f"{self._base}/sandbox/checkout/{session_id}",
-            amount=request.plan.price.amount,
-            currency=request.plan.price.currency,
+            amount=request.price.amount,
+            currency=request.price.currency,
             customer_id=f"cus_{PROVIDER}_{request.order_id}",
         )
+
+    def sign(self, body: bytes, timestamp: int | None = None) -> str:
+        """The ``Accessgate-Signature`` value for ``body`` (now by default)."""
+        ts = int(self._clock.now().timestamp()) if timestamp is None else timestamp
+        return self._signer.header(body, ts)
 
     def signed_event(
         self,
@@ -188,9 +166,24 @@ class SandboxPaymentGateway:
             currency=currency,
             paid=kind is PaymentEventKind.CHECKOUT_COMPLETED,
         )
-        return self._signer.webhook(event)
+        return self.delivery(event)
 
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
+    def delivery(self, event: WireEvent, timestamp: int | None = None) -> WebhookDelivery:
+        """A signed delivery of any sandbox event (tests use it for the contract suite)."""
+        body = ENCODER.encode(event)
+        return WebhookDelivery(
+            body=body,
+            headers={
+                SIGNATURE_HEADER: self.sign(body, timestamp),
+                "content-type": "application/json",
+            },
+        )
+
+    async def verify_webhook(self, request: WebhookRequest) -> VerifiedWebhook:
+        """Verify and parse a delivery; the reply is the JSON receipt."""
+        return VerifiedWebhook(events=self.verify_delivery(request.body, request.headers))
+
+    def verify_delivery(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
         """Verify the signature on the raw body, then parse the event.
 
         Raises:
@@ -198,29 +191,12 @@ class SandboxPaymentGateway:
             MalformedWebhook: the signature is right but the body is not a valid event.
 
         """
-        self._verify_signature(body, headers)
-        parse_event(body)
-        return self._signer.verify_webhook(body, headers)
-
-    def _verify_signature(self, body: bytes, headers: Mapping[str, str]) -> None:
         header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
-        if header is None:
-            raise InvalidSignature("Missing signature header")
-        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
         try:
-            timestamp = int(parts["t"])
-            given = parts["v1"].encode()
-        except (KeyError, ValueError):
-            raise InvalidSignature("Malformed signature header") from None
-        if abs(self._clock.now().timestamp() - timestamp) > self._tolerance:
-            raise InvalidSignature("Signature timestamp outside the tolerance")
-        expected = self._signer.sign(body, timestamp).rpartition("v1=")[2].encode()
-        if not hmac.compare_digest(expected, given):
-            raise InvalidSignature()
-
-    async def fetch_checkout(self, session_id: str) -> PaymentEvent | None:
-        """Nothing to ask: the sandbox reports only by webhook."""
-        return None
+            self._signer.verify(header, body, self._clock.now().timestamp())
+        except SignatureError as error:
+            raise InvalidSignature(error.reason) from None
+        return [to_domain(PROVIDER, parse_event(body))]
 
     async def customer_portal_url(self, customer_id: str, return_url: str) -> str:
         """The sandbox's own portal page."""

@@ -15,12 +15,18 @@ from pathlib import Path
 import jinja2
 import msgspec
 
+from accessgate.domain.model.catalogue import DEFAULT_TITLES
+from accessgate.domain.model.values import Locale
+
 _SPACES = re.compile(r"\s+")
 
-#: Human-readable names of the plans, per locale (``plan_title`` in templates).
+#: The languages of the built-in templates.
+LOCALES = tuple(locale.value for locale in Locale)
+#: The titles of seed 002's plans, per locale (``plan_title`` in templates) when
+#: no catalogue is given; the service passes its catalogue's titles.
 PLAN_TITLES: dict[str, dict[str, str]] = {
-    "en": {"one_time_basic": "One-time access (Basic)", "sub_monthly": "Monthly subscription"},
-    "ru": {"one_time_basic": "Разовый доступ (Basic)", "sub_monthly": "Ежемесячная подписка"},
+    locale: {code: names[Locale(locale)] for code, names in DEFAULT_TITLES.items()}
+    for locale in LOCALES
 }
 
 #: Sample values of every variable each built-in template uses (start-up check).
@@ -57,7 +63,8 @@ class TemplateRenderer:
     Args:
         templates_dir: a directory whose files override the built-in ones by name.
         default_locale: the language used when a message's locale has no templates.
-        plan_titles: extra or replacement plan names, ``{locale: {plan code: title}}``.
+        plan_titles: the plans' names, ``{locale: {plan code: title}}`` (the catalogue's
+            titles); they replace or add to the titles of seed 002's plans.
         check: render every built-in template and locale once with sample values,
             so that a broken override fails at start-up, not at the first email.
 
@@ -148,5 +155,5 @@ class TemplateRenderer:
     def check(self) -> None:
         """Render every known template in every built-in locale with sample values."""
         for template, sample in SAMPLE_CONTEXTS.items():
-            for locale in PLAN_TITLES:
+            for locale in LOCALES:
                 self.render(template, locale, sample)

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from accessgate.adapters.sqlalchemy import rows
 from accessgate.adapters.sqlalchemy.base import SqlRepository
@@ -14,6 +14,12 @@ from accessgate.adapters.sqlalchemy.tables import outbox
 from accessgate.domain.model.outbox import OutboxMessage, OutboxStatus
 
 _o = outbox.c
+_OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.FAILED)
+_OPEN_COUNTS = (
+    select(_o.channel, _o.status, func.count().label("n"))
+    .where(_o.status.in_([s.value for s in _OPEN_STATUSES]))
+    .group_by(_o.channel, _o.status)
+)
 
 
 def _due_order(message: OutboxMessage) -> tuple[datetime, datetime, str]:
@@ -78,3 +84,11 @@ class SqlOutboxRepository(SqlRepository):
     async def update(self, message: OutboxMessage) -> None:
         """Store the new state of an existing message."""
         await self._update(outbox, rows.outbox_row(message), "id")
+
+    async def count_open(self) -> dict[tuple[str, OutboxStatus], int]:
+        """Pending and failed messages per (channel, status): one grouped COUNT."""
+        result = await self._execute(_OPEN_COUNTS)
+        return {
+            (row["channel"], OutboxStatus(row["status"])): int(row["n"])
+            for row in result.mappings()
+        }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 
 from accessgate.adapters.sqlalchemy import rows
 from accessgate.adapters.sqlalchemy.base import SqlRepository
@@ -19,6 +20,7 @@ from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.payment_event import PaymentEventRecord
+from accessgate.domain.model.status import AccessStatus
 
 # Hot reads are built once with bound parameters, so SQLAlchemy neither rebuilds
 # nor re-keys them on every call (about 0.13 ms of CPU per statement).
@@ -26,6 +28,33 @@ _ACCESSES_OF_USER = (
     select(accesses)
     .where(accesses.c.telegram_user_id == bindparam("telegram_user_id"))
     .order_by(accesses.c.updated_at.desc(), accesses.c.order_id.desc())
+)
+_a = accesses.c
+_IN_EFFECT = (
+    select(func.count())
+    .select_from(accesses)
+    .where(
+        _a.status.in_([AccessStatus.TOKEN_ISSUED.value, AccessStatus.ACTIVE.value]),
+        or_(
+            _a.valid_until.is_(None),
+            _a.valid_until > bindparam("now"),
+            _a.grace_until > bindparam("now"),
+        ),
+    )
+)
+# Accesses whose period and grace have ended but whose status still says they
+# run: the expiry job's batch, earliest first, locked (SKIP LOCKED on PostgreSQL;
+# SQLite's single writer needs no row locks). ``ix_accesses_status_valid_until``.
+_LAPSED = (
+    select(accesses)
+    .where(
+        accesses.c.status.in_([AccessStatus.TOKEN_ISSUED.value, AccessStatus.ACTIVE.value]),
+        accesses.c.valid_until <= bindparam("now"),
+        or_(accesses.c.grace_until.is_(None), accesses.c.grace_until <= bindparam("now")),
+    )
+    .order_by(accesses.c.valid_until, accesses.c.order_id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
 )
 _t = activation_tokens.c
 _CURRENT_TOKEN = (
@@ -96,6 +125,16 @@ class SqlAccessRepository(SqlRepository):
         found = await self._all(_ACCESSES_OF_USER, {"telegram_user_id": telegram_user_id})
         return [rows.to_access(row) for row in found]
 
+    async def count_in_effect(self, now: datetime) -> int:
+        """Accesses issued or active whose period (or grace) runs past ``now``: one COUNT."""
+        result = await self._execute(_IN_EFFECT, {"now": now})
+        return int(result.scalar_one())
+
+    async def list_lapsed(self, now: datetime, limit: int) -> list[Access]:
+        """Lapsed issued or active accesses, locked; rows locked elsewhere are skipped."""
+        found = await self._all(_LAPSED, {"now": now, "limit": limit})
+        return [rows.to_access(row) for row in found]
+
     async def update(self, access: Access) -> None:
         """Store the new state of an existing access."""
         await self._update(accesses, rows.access_row(access), "order_id")
@@ -157,6 +196,10 @@ class SqlPaymentEventRepository(SqlRepository):
     async def add(self, record: PaymentEventRecord) -> bool:
         """Record an event; ``False`` if it was recorded before."""
         return await self._add_unless_exists(payment_events, rows.event_row(record))
+
+    async def update(self, record: PaymentEventRecord) -> None:
+        """Store the order and outcome of an event recorded in this unit of work."""
+        await self._update(payment_events, rows.event_row(record), "provider", "event_id")
 
     async def get(self, provider: str, event_id: str) -> PaymentEventRecord | None:
         """The record of an event, or ``None``."""

@@ -16,7 +16,7 @@ from accessgate.domain.model.payment_event import (
     PaymentEventRecord,
 )
 from accessgate.domain.model.status import AccessStatus, FulfillmentStatus, PaymentStatus
-from accessgate.domain.model.values import Locale, Mode, Money, PlanCode
+from accessgate.domain.model.values import Locale, Mode, Money
 
 Row = dict[str, Any]
 
@@ -44,7 +44,7 @@ def order_row(order: Order) -> Row:
     row: Row = {name: getattr(order, name) for name in _ORDER_PLAIN}
     row.update(
         mode=order.mode.value,
-        plan=order.plan.value,
+        plan=order.plan,
         locale=order.locale.value,
         amount=order.amount.amount,
         currency=order.amount.currency,
@@ -59,7 +59,7 @@ def to_order(row: RowMapping) -> Order:
     return Order(
         **{name: row[name] for name in _ORDER_PLAIN},
         mode=Mode(row["mode"]),
-        plan=PlanCode(row["plan"]),
+        plan=row["plan"],
         locale=Locale(row["locale"]),
         amount=Money(amount=row["amount"], currency=row["currency"]),
         payment_status=PaymentStatus(row["payment_status"]),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+from accessgate.domain.model.currency import MAX_CURRENCY_LENGTH
 from accessgate.domain.model.outbox import MAX_DEDUPE_KEY
 
 NAMING_CONVENTION = {
@@ -88,7 +89,7 @@ orders = Table(
     Column("provider", String(32), nullable=False),
     Column("provider_session_id", String(255), nullable=False, unique=True),
     Column("amount", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
+    Column("currency", String(MAX_CURRENCY_LENGTH), nullable=False),
     _ts("created_at"),
     _ts("updated_at"),
     Column("clickid", String(512)),
@@ -117,6 +118,7 @@ accesses = Table(
     _ts("grace_until", nullable=True),
     Column("cancel_at_period_end", Boolean, nullable=False),
     _ts("billing_at", nullable=True),
+    Index("ix_accesses_status_valid_until", "status", "valid_until"),
 )
 
 activation_tokens = Table(
@@ -153,7 +155,8 @@ payment_events = Table(
     Column("provider", String(32), primary_key=True),
     Column("event_id", String(255), primary_key=True),
     Column("kind", String(32), nullable=False),
-    _id("order_id", ForeignKey("orders.id"), nullable=False, index=True),
+    # NULL only inside the transaction that records the event first (0005).
+    _id("order_id", ForeignKey("orders.id"), nullable=True, index=True),
     _ts("occurred_at"),
     _ts("received_at"),
     Column("outcome", String(32), nullable=False),

@@ -19,6 +19,8 @@ from accessgate.adapters.sqlalchemy.repositories import (
     SqlPaymentEventRepository,
     SqlTokenRepository,
 )
+from accessgate.domain.model.events import DomainEvent
+from accessgate.ports.unit_of_work import Subscribers
 
 
 class SqlUnitOfWork:
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         gate: an in-process semaphore held for the whole unit of work, or ``None``.
         read_only: only reads: a deferred ``BEGIN`` on SQLite, ``commit`` refused.
         wait_timeout: seconds to wait for the gate, then ``StorageError``.
+        subscribers: who hears the domain events recorded here (before each commit).
 
     """
 
@@ -39,8 +42,11 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         wait_timeout: float = 30.0,
+        subscribers: Subscribers | None = None,
     ) -> None:
         self._engine = engine
+        self._subscribers = subscribers or Subscribers()
+        self._events: list[DomainEvent] = []
         self._gate = gate
         self._wait_timeout = wait_timeout
         self._read_only = read_only
@@ -59,6 +65,12 @@ class SqlUnitOfWork:
         if self._conn is None:
             raise RuntimeError("use the unit of work inside 'async with'")
         return self._conn
+
+    def record(self, event: DomainEvent) -> None:
+        """Note an event; ``commit`` dispatches it to the subscribers first."""
+        if self._conn is None:
+            raise RuntimeError("use the unit of work inside 'async with'")
+        self._events.append(event)
 
     async def __aenter__(self) -> Self:
         """Check out a connection and begin (``BEGIN IMMEDIATE`` on SQLite unless read-only)."""
@@ -102,6 +114,7 @@ class SqlUnitOfWork:
                 raise
 
     async def _release(self) -> None:
+        self._events = []
         conn, self._conn = self._conn, None
         try:
             if conn is not None:
@@ -119,11 +132,13 @@ class SqlUnitOfWork:
         """Make every write durable and visible; later writes start a new transaction."""
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        await self._subscribers.dispatch(self, self._events)
         async with guarded():
             await self.connection.commit()
 
     async def rollback(self) -> None:
-        """Discard every write since the last commit."""
+        """Discard every write and every recorded event since the last commit."""
+        self._events = []
         async with guarded():
             await self.connection.rollback()
 
@@ -145,6 +160,7 @@ class SqlUnitOfWorkFactory:
         wait_timeout: seconds a unit of work waits for its turn before it fails
             with ``StorageError`` (SERVICE_UNAVAILABLE), like the pool's timeout.
         check_timeout: seconds ``check`` waits for the database.
+        subscribers: who hears the domain events its units of work record.
 
     """
 
@@ -156,9 +172,11 @@ class SqlUnitOfWorkFactory:
         max_connections: int | None = None,
         wait_timeout: float = 30.0,
         check_timeout: float = 5.0,
+        subscribers: Subscribers | None = None,
     ) -> None:
         self._wait_timeout = wait_timeout
         self.engine = engine
+        self.subscribers = subscribers or Subscribers()
         if serialize_in_process is None:
             serialize_in_process = engine.dialect.name == "sqlite"
         self._writers = asyncio.Semaphore(1) if serialize_in_process else None
@@ -169,7 +187,11 @@ class SqlUnitOfWorkFactory:
         """A new, not yet entered unit of work."""
         gate = self._connections if read_only else (self._writers or self._connections)
         return SqlUnitOfWork(
-            self.engine, gate, read_only=read_only, wait_timeout=self._wait_timeout
+            self.engine,
+            gate,
+            read_only=read_only,
+            wait_timeout=self._wait_timeout,
+            subscribers=self.subscribers,
         )
 
     async def check(self) -> None:

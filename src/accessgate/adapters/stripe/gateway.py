@@ -14,12 +14,17 @@ from accessgate.adapters.stripe import wire
 from accessgate.adapters.stripe.errors import wrap
 from accessgate.adapters.stripe.events import PAID_STATUSES, parse_event, session_event
 from accessgate.adapters.stripe.signature import StripeSignatureVerifier
-from accessgate.adapters.system import SystemClock
-from accessgate.domain.model.errors import ServiceUnavailable
+from accessgate.domain.model.errors import ProviderRejected, ServiceUnavailable
 from accessgate.domain.model.payment_event import PaymentEvent, PaymentEventKind
 from accessgate.domain.model.values import Mode, PlanCode
 from accessgate.ports.clock import Clock
-from accessgate.ports.payment_gateway import CheckoutRequest, CheckoutSession
+from accessgate.ports.payment_gateway import (
+    Capability,
+    CheckoutRequest,
+    CheckoutSession,
+    VerifiedWebhook,
+    WebhookRequest,
+)
 
 _MODES = {Mode.ONE_TIME: "payment", Mode.SUBSCRIPTION: "subscription"}
 
@@ -27,11 +32,16 @@ _MODES = {Mode.ONE_TIME: "payment", Mode.SUBSCRIPTION: "subscription"}
 class StripeGateway:
     """The PaymentGateway of Stripe, over the official SDK's async httpx client.
 
+    Capabilities: status poll (Checkout Session retrieve) and customer portal
+    (billing portal sessions). Refunds are made in the Stripe dashboard; their
+    ``charge.refunded`` events arrive by webhook.
+
     Args:
         secret_key: the API secret key (``sk_live_...``/``sk_test_...``); never logged.
         webhook_secrets: the endpoint signing secrets; several during a rotation.
         price_one_time_basic: the Price id of plan ``one_time_basic`` (one-time price).
         price_sub_monthly: the Price id of plan ``sub_monthly`` (recurring price).
+        prices: the Price id of any plan, by plan code (the catalogue's ``stripe`` references).
         public_base_url: the service's public URL, for the success and cancel URLs.
         api_base: another Stripe API base URL (a local Stripe-compatible server).
         tolerance_seconds: how far a webhook timestamp may be from now; > 0.
@@ -43,14 +53,17 @@ class StripeGateway:
 
     """
 
+    capabilities = frozenset({Capability.STATUS_POLL, Capability.CUSTOMER_PORTAL})
+
     def __init__(
         self,
         *,
         secret_key: str,
         webhook_secrets: Sequence[str],
-        price_one_time_basic: str,
-        price_sub_monthly: str,
         public_base_url: str,
+        price_one_time_basic: str = "",
+        price_sub_monthly: str = "",
+        prices: Mapping[str, str] | None = None,
         api_base: str | None = None,
         tolerance_seconds: int = 300,
         clock: Clock | None = None,
@@ -61,11 +74,16 @@ class StripeGateway:
         if not secret_key:
             raise ValueError("a Stripe secret key is required")
         self._name = name
-        self._clock = clock or SystemClock()
+        self._clock = clock or _WallClock()
         self._verifier = StripeSignatureVerifier(webhook_secrets, self._clock, tolerance_seconds)
         self._prices = {
-            PlanCode.ONE_TIME_BASIC: price_one_time_basic,
-            PlanCode.SUB_MONTHLY: price_sub_monthly,
+            code: price
+            for code, price in {
+                PlanCode.ONE_TIME_BASIC: price_one_time_basic,
+                PlanCode.SUB_MONTHLY: price_sub_monthly,
+                **(prices or {}),
+            }.items()
+            if price
         }
         base = public_base_url.rstrip("/")
         self._success_url = f"{base}/pay/success?session_id={{CHECKOUT_SESSION_ID}}"
@@ -90,6 +108,10 @@ class StripeGateway:
     async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         """Open a Checkout Session for the order; the amount is Stripe's price."""
         mode = _MODES[request.plan.mode]
+        # The catalogue's Stripe Price id of the plan, else one given to the constructor.
+        price_id = request.plan.provider_refs.get("stripe") or self._prices.get(request.plan.code)
+        if not price_id:
+            raise ProviderRejected("No Stripe price for this plan", provider="stripe")
         metadata = {"order_id": request.order_id, "locale": str(request.locale)}
         if request.clickid:
             metadata["clickid"] = request.clickid
@@ -97,7 +119,7 @@ class StripeGateway:
             metadata["telegram_chat_id"] = request.telegram_chat_id
         params: dict[str, Any] = {
             "mode": mode,
-            "line_items": [{"price": self._prices[request.plan.code], "quantity": 1}],
+            "line_items": [{"price": price_id, "quantity": 1}],
             "customer_email": request.email,
             "client_reference_id": request.order_id,
             "metadata": metadata,
@@ -118,7 +140,7 @@ class StripeGateway:
             )
             amount, currency = session.amount_total, session.currency
             if amount is None or not currency:
-                price = await self._client.v1.prices.retrieve_async(self._prices[request.plan.code])
+                price = await self._client.v1.prices.retrieve_async(price_id)
                 amount, currency = price.unit_amount, price.currency
         except stripe.StripeError as error:
             raise wrap(error) from None
@@ -132,7 +154,11 @@ class StripeGateway:
             customer_id=_id(session.customer),
         )
 
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
+    async def verify_webhook(self, request: WebhookRequest) -> VerifiedWebhook:
+        """Verify and map a delivery; Stripe gets the JSON receipt."""
+        return VerifiedWebhook(events=self.verify_delivery(request.body, request.headers))
+
+    def verify_delivery(self, body: bytes, headers: Mapping[str, str]) -> list[PaymentEvent]:
         """Verify ``Stripe-Signature`` on the raw body and map the event (``[]`` if unused)."""
         self._verifier.verify(body, headers)
         return parse_event(self._name, body)
@@ -174,6 +200,13 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise wrap(error) from None
         return portal.url
+
+
+class _WallClock:
+    """The current UTC time (adapters do not import each other's clocks)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 def _id(value: object) -> str | None:

@@ -129,6 +129,19 @@ class Access(msgspec.Struct, frozen=True, kw_only=True):
             expired, cancel_at_period_end=False, grace_until=None, changed_at=event_at
         )
 
+    def lapse(self, now: datetime) -> Access:
+        """The period (plus any grace) ran out by ``now``: the stored status becomes expired.
+
+        This is time passing, not a provider event: ``changed_at`` stays, so a
+        renewal that arrives later still brings the access back. Access that
+        has not lapsed, or is not issued or active, is returned unchanged.
+        """
+        if self.status not in (AccessStatus.TOKEN_ISSUED, AccessStatus.ACTIVE):
+            return self
+        if self.effective_status(now) is not AccessStatus.EXPIRED:
+            return self
+        return self._to(AccessStatus.EXPIRED, now)
+
     def revoke(self, event_at: datetime, now: datetime) -> Access:
         """Refund or dispute: access ends now, whatever arrives later."""
         if self.status is AccessStatus.REVOKED:

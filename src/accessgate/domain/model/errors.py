@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     INVALID_AMOUNT = "INVALID_AMOUNT"
     DUPLICATE_PAYMENT = "DUPLICATE_PAYMENT"
     PROVIDER_REJECTED = "PROVIDER_REJECTED"
+    CAPABILITY_NOT_SUPPORTED = "CAPABILITY_NOT_SUPPORTED"
     TOKEN_INVALID = "TOKEN_INVALID"
     TOKEN_USED = "TOKEN_USED"
     TOKEN_EXPIRED = "TOKEN_EXPIRED"
@@ -104,6 +105,19 @@ class ProviderRejected(DomainError):
 
     code = ErrorCode.PROVIDER_REJECTED
     default_message = "The payment provider rejected the request"
+
+
+class CapabilityNotSupported(DomainError):
+    """The payment provider does not offer what was asked (portal, status poll, refund)."""
+
+    code = ErrorCode.CAPABILITY_NOT_SUPPORTED
+    default_message = "The payment provider does not support this"
+
+
+class UnknownProvider(ValidationError):
+    """A payment provider that is not installed or not listed in ``PAYMENT_PROVIDERS``."""
+
+    default_message = "Unknown payment provider"
 
 
 class TokenInvalid(DomainError):

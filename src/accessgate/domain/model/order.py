@@ -13,7 +13,7 @@ from accessgate.domain.model.status import (
     PaymentStatus,
     check_transition,
 )
-from accessgate.domain.model.values import Locale, Mode, Money, PlanCode
+from accessgate.domain.model.values import Locale, Mode, Money
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True):
@@ -21,7 +21,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
 
     id: str
     mode: Mode
-    plan: PlanCode
+    plan: str
     email: str
     locale: Locale
     provider: str

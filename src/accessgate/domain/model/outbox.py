@@ -19,11 +19,13 @@ class OutboxStatus(StrEnum):
 
 
 class Channel(StrEnum):
-    """Where a message goes: the Mailer or one of the tracking sinks."""
+    """Where a message goes: the Mailer, a tracking sink, or an access target."""
 
     EMAIL = "email"
     MOBISLON = "mobislon"
     META = "meta"
+    # Access targets: one channel each.
+    ACCESS_WEBHOOK = "access_webhook"
 
 
 class EmailTemplate(StrEnum):

@@ -65,15 +65,22 @@ class EventOutcome(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     STALE = "stale"
     IGNORED = "ignored"
+    # Recorded, not yet applied: only seen inside the unit of work that records it.
+    RECEIVED = "received"
 
 
 class PaymentEventRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """The stored trace of an applied event; (provider, event_id) is unique."""
+    """The stored trace of an applied event; (provider, event_id) is unique.
+
+    Use cases record it first, before the order is looked up (``order_id``
+    ``None``, outcome ``received``), and store its order and outcome before
+    they commit: a committed record always names its order.
+    """
 
     provider: str
     event_id: str
     kind: PaymentEventKind
-    order_id: str
+    order_id: str | None
     occurred_at: datetime
     received_at: datetime
     outcome: EventOutcome

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from enum import StrEnum
-from typing import Self
+from typing import Final, Self
 
 import msgspec
 
+from accessgate.domain.model.currency import MAX_CURRENCY_LENGTH, is_known
 from accessgate.domain.model.errors import ValidationError
 
 _EMAIL_RE = re.compile(
     r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_PLAN_CODE_RE = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_TELEGRAM_ID = 2**63 - 1
 # The C0 controls (tab and line breaks included), DEL and the C1 controls: never
 # part of the single-line values the service takes (ids, names, emails, paths).
@@ -80,7 +80,12 @@ class Email(msgspec.Struct, frozen=True):
 
 
 class Money(msgspec.Struct, frozen=True, kw_only=True):
-    """An amount in integer minor units with an ISO 4217 currency code."""
+    """An amount in integer minor units of a known currency or asset.
+
+    The currency is upper case and in the table of
+    :mod:`accessgate.domain.model.currency` (ISO 4217, ``XTR``, crypto assets),
+    which also knows how many decimals its minor unit has.
+    """
 
     amount: int
     currency: str
@@ -88,8 +93,8 @@ class Money(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
             raise ValidationError("Amount must be a non-negative integer of minor units")
-        if not _CURRENCY_RE.match(self.currency):
-            raise ValidationError("Currency must be a three-letter ISO 4217 code")
+        if len(self.currency) > MAX_CURRENCY_LENGTH or not is_known(self.currency):
+            raise ValidationError("Unknown currency", field="currency")
 
     @classmethod
     def of(cls, amount: int, currency: str) -> Self:
@@ -104,11 +109,20 @@ class Mode(StrEnum):
     SUBSCRIPTION = "subscription"
 
 
-class PlanCode(StrEnum):
-    """The plans of seed 002."""
+class PlanCode:
+    """Plan codes are strings of the catalogue; the two plans of seed 002 are named here."""
 
-    ONE_TIME_BASIC = "one_time_basic"
-    SUB_MONTHLY = "sub_monthly"
+    ONE_TIME_BASIC: Final = "one_time_basic"
+    SUB_MONTHLY: Final = "sub_monthly"
+
+    @staticmethod
+    def parse(raw: str) -> str:
+        """``raw`` if it is a plan code (``[a-z0-9_]``, 1-64 characters), else ValidationError."""
+        if not isinstance(raw, str) or not _PLAN_CODE_RE.match(raw):
+            raise ValidationError(
+                "A plan code is 1-64 lower-case letters, digits or underscores", field="plan"
+            )
+        return raw
 
 
 class Locale(StrEnum):
@@ -126,47 +140,6 @@ class Locale(StrEnum):
             return cls(raw.strip().lower())
         except ValueError:
             raise ValidationError("Unknown locale; use ru or en", field="locale") from None
-
-
-class Plan(msgspec.Struct, frozen=True, kw_only=True):
-    """A plan that can be bought: its mode, list price and paid period.
-
-    ``period_days`` is ``None`` for a one-time purchase (access without end).
-    """
-
-    code: PlanCode
-    mode: Mode
-    price: Money
-    period_days: int | None = None
-
-    @property
-    def period(self) -> timedelta | None:
-        """The paid period of a subscription, ``None`` for a one-time plan."""
-        return None if self.period_days is None else timedelta(days=self.period_days)
-
-
-class PlanCatalog(msgspec.Struct, frozen=True):
-    """The plans on sale, looked up by code."""
-
-    plans: tuple[Plan, ...]
-
-    def get(self, code: str) -> Plan:
-        """Return the plan named ``code`` or raise ValidationError."""
-        for plan in self.plans:
-            if plan.code == code:
-                return plan
-        raise ValidationError("Unknown plan", field="plan")
-
-    def for_checkout(self, mode: str, code: str) -> Plan:
-        """Return the plan for a checkout request, checking that mode and plan agree."""
-        try:
-            wanted = Mode(mode)
-        except ValueError:
-            raise ValidationError("Unknown mode", field="mode") from None
-        plan = self.get(code)
-        if plan.mode is not wanted:
-            raise ValidationError(f"Plan {plan.code} is sold in mode {plan.mode}", field="mode")
-        return plan
 
 
 def telegram_user_id(raw: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from accessgate.domain.model.status import AccessStatus
-from accessgate.domain.model.values import PlanCode, telegram_user_id
+from accessgate.domain.model.values import telegram_user_id
 from accessgate.ports.clock import Clock
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
@@ -15,7 +15,7 @@ class AccessStatusView(msgspec.Struct, frozen=True, kw_only=True):
 
     is_paid: bool
     order_id: str | None
-    plan: PlanCode | None
+    plan: str | None
     access_status: AccessStatus | None
 
 

@@ -7,12 +7,15 @@ from datetime import datetime
 
 import msgspec
 
+from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import TokenCodec
 from accessgate.domain.model.errors import PaymentNotFound, TokenExpired, TokenInvalid, TokenUsed
+from accessgate.domain.model.events import AccessActivated
+from accessgate.domain.model.order import Order
 from accessgate.domain.model.status import AccessStatus
-from accessgate.domain.model.values import PlanCode, telegram_user_id
+from accessgate.domain.model.values import telegram_user_id
 from accessgate.ports.clock import Clock
-from accessgate.ports.unit_of_work import UnitOfWorkFactory
+from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -29,7 +32,7 @@ class ActivationResult(msgspec.Struct, frozen=True, kw_only=True):
 
     access_granted: bool
     order_id: str
-    plan: PlanCode
+    plan: str
     access_status: AccessStatus
     valid_until: datetime | None
 
@@ -44,6 +47,8 @@ class ActivateAccess:
         * An unused token past its lifetime is TOKEN_EXPIRED.
         * Revoked or expired access cannot be activated (ACCESS_REVOKED, ACCESS_EXPIRED).
         * The token row is locked: of concurrent activations exactly one wins.
+        * Access newly bound to an account (or to another one) is recorded as
+          ``AccessActivated`` for the subscribers (the access targets).
     """
 
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, codec: TokenCodec) -> None:
@@ -71,9 +76,10 @@ class ActivateAccess:
             if token.used_by is None:
                 if now >= token.expires_at:
                     raise TokenExpired()
-                access = access.activate(user, now)
+                before, access = access, access.activate(user, now)
                 await uow.tokens.update(token.use(user, now))
                 await uow.accesses.update(access)
+                record_activation(uow, order, before, access, now)
                 await uow.commit()
         return ActivationResult(
             access_granted=access.is_usable(now),
@@ -82,3 +88,19 @@ class ActivateAccess:
             access_status=access.effective_status(now),
             valid_until=access.ends_at(),
         )
+
+
+def record_activation(
+    uow: UnitOfWork, order: Order, before: Access, after: Access, now: datetime
+) -> None:
+    """Record ``AccessActivated`` if the access became active or changed account."""
+    if before.status is after.status and before.telegram_user_id == after.telegram_user_id:
+        return
+    uow.record(
+        AccessActivated(
+            at=now,
+            order=order,
+            access=after,
+            previous_telegram_user_id=before.telegram_user_id,
+        )
+    )

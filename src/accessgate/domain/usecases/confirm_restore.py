@@ -16,6 +16,7 @@ from accessgate.domain.model.errors import (
 )
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.values import Email, telegram_user_id
+from accessgate.domain.usecases.activate_access import record_activation
 from accessgate.domain.usecases.request_restore import restorable_order
 from accessgate.ports.clock import Clock
 from accessgate.ports.tokens import TokenFactory
@@ -51,7 +52,8 @@ class ConfirmRestore:
           is OTP_EXPIRED. Codes are compared in constant time.
         * A right code is consumed, the order's activation token is rotated
           (the old one stops working) and a new link is returned; with a
-          ``telegram_user_id`` access is activated for that account at once.
+          ``telegram_user_id`` access is activated for that account at once
+          (``AccessActivated`` when it was not bound to that account yet).
     """
 
     def __init__(
@@ -113,9 +115,10 @@ class ConfirmRestore:
             )
             granted = False
             if user is not None:
-                access = access.activate(user, now)
+                before, access = access, access.activate(user, now)
                 fresh = fresh.use(user, now)
                 await uow.accesses.update(access)
+                record_activation(uow, order, before, access, now)
                 granted = access.is_usable(now)
             await uow.tokens.add(fresh)
             await uow.commit()

@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 
@@ -20,11 +21,12 @@ from accessgate.domain.model.outbox import (
     RetryPolicy,
 )
 from accessgate.domain.model.values import Locale
-from accessgate.domain.usecases._portal import portal_order, portal_url
+from accessgate.domain.usecases._portal import open_portal, portal_order
 from accessgate.domain.usecases.request_restore import restorable_order
+from accessgate.ports.access_target import AccessChange, AccessChangeType, AccessTarget
 from accessgate.ports.clock import Clock
 from accessgate.ports.mailer import EmailMessage, Mailer
-from accessgate.ports.payment_gateway import PaymentGateway
+from accessgate.ports.payment_providers import PaymentProviders
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.tracking import TrackingEvent, TrackingSink
 from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -60,9 +62,12 @@ class DeliverOutbox:
         * Restore codes and portal links are asked for by any address; the
           buyer is looked up here, and an address without a restorable order
           (or without a portal customer) is sent nothing: the message is
-          discarded. A portal session is opened with the provider just before
+          discarded. A portal session is opened with the order's own provider just before
           its email is sent, outside any transaction.
         * Tracking events go to their channel's sink in one batch per channel.
+        * Access changes go to the access target of their channel, one call per
+          message (at most ``target_concurrency`` at once per target), with the
+          message id as the change's stable id.
     """
 
     def __init__(
@@ -79,9 +84,13 @@ class DeliverOutbox:
         credentials: CredentialPolicy,
         lease: timedelta = timedelta(minutes=2),
         default_locale: Locale = Locale.EN,
-        gateway: PaymentGateway | None = None,
+        providers: PaymentProviders | None = None,
+        targets: Mapping[Channel, AccessTarget] | None = None,
+        target_concurrency: int = 8,
     ) -> None:
         self._uow = uow
+        self._targets = dict(targets or {})
+        self._target_slots = max(1, target_concurrency)
         self._clock = clock
         self._tokens = tokens
         self._codec = codec
@@ -92,7 +101,7 @@ class DeliverOutbox:
         self._credentials = credentials
         self._lease = lease
         self._default_locale = default_locale
-        self._gateway = gateway
+        self._providers = providers
 
     async def execute(self, limit: int = 100) -> DeliveryReport:
         """Claim up to ``limit`` due messages and deliver them."""
@@ -112,7 +121,11 @@ class DeliverOutbox:
             if message.channel is not Channel.EMAIL:
                 by_channel[message.channel].append(message)
         for channel, messages in by_channel.items():
-            results |= await self._send_tracking(channel, messages)
+            target = self._targets.get(channel)
+            if target is not None:
+                results |= await self._send_changes(target, messages)
+            else:
+                results |= await self._send_tracking(channel, messages)
         await self._record(claimed, results, report)
         return report
 
@@ -179,10 +192,10 @@ class DeliverOutbox:
 
     async def _portal_email_of(self, uow: UnitOfWork, message: OutboxMessage) -> EmailMessage:
         """The portal email without its link (opened at send time), or skip the address."""
-        if self._gateway is None:
+        if self._providers is None:
             raise _Skip("no payment provider to open a portal with")
         email = message.payload["email"]
-        order = portal_order(await uow.orders.list_by_email(email), self._gateway.name)
+        order = portal_order(await uow.orders.list_by_email(email), self._providers)
         if order is None or order.provider_customer_id is None:
             raise _Skip("no portal customer for the address: nothing sent")
         return EmailMessage(
@@ -190,18 +203,23 @@ class DeliverOutbox:
             to=email,
             template=EmailTemplate.CUSTOMER_PORTAL,
             locale=order.locale,
-            context={"customer_id": order.provider_customer_id, "plan": order.plan},
+            context={
+                "customer_id": order.provider_customer_id,
+                "provider": order.provider,
+                "plan": order.plan,
+            },
         )
 
     async def _with_portal_link(self, email: EmailMessage) -> EmailMessage:
-        """Open the portal session and put its link in place of the customer id."""
-        if self._gateway is None:
+        """Open the order's own provider's portal session; its link replaces the customer id."""
+        if self._providers is None:
             raise _Skip("no payment provider to open a portal with")
         context = dict(email.context)
         customer = context.pop("customer_id")
+        provider = context.pop("provider")
         try:
-            context["portal_link"] = await portal_url(
-                self._gateway, customer, self._links.url("/pay")
+            context["portal_link"] = await open_portal(
+                self._providers, provider, customer, self._links.url("/pay")
             )
         except ServiceUnavailable as error:
             raise DeliveryFailed(error.message, retryable=True) from None
@@ -224,6 +242,30 @@ class DeliverOutbox:
         except Exception as error:
             outcomes = [DeliveryFailed(type(error).__name__) for _ in events]
         return {m.id: outcome for m, outcome in zip(messages, outcomes, strict=True)}
+
+    async def _send_changes(
+        self, target: AccessTarget, messages: list[OutboxMessage]
+    ) -> dict[str, DeliveryFailed | _Skip | None]:
+        results: dict[str, DeliveryFailed | _Skip | None] = {}
+        slots = asyncio.Semaphore(self._target_slots)
+
+        async def send(message: OutboxMessage) -> None:
+            try:
+                change = access_change_of(message)
+            except (KeyError, ValueError, msgspec.ValidationError):
+                results[message.id] = DeliveryFailed("malformed access change", retryable=False)
+                return
+            async with slots:
+                try:
+                    await target.apply(change)
+                    results[message.id] = None
+                except DeliveryFailed as error:
+                    results[message.id] = error
+                except Exception as error:
+                    results[message.id] = DeliveryFailed(type(error).__name__, retryable=True)
+
+        await asyncio.gather(*(send(m) for m in messages))
+        return results
 
     async def _record(
         self,
@@ -261,3 +303,16 @@ class DeliverOutbox:
             policy=self._retry,
             jitter=self._tokens.jitter(),
         )
+
+
+def access_change_of(message: OutboxMessage) -> AccessChange:
+    """The access change an outbox message carries; its id is the message id."""
+    payload: dict[str, Any] = dict(message.payload)
+    raw: dict[str, Any] = {
+        "id": message.id,
+        "type": AccessChangeType(payload.pop("type")),
+        **payload,
+    }
+    if "telegram_user_id" in raw:
+        raw["telegram_user_id"] = int(raw["telegram_user_id"])
+    return msgspec.convert(raw, AccessChange, strict=False)

@@ -6,7 +6,7 @@ import msgspec
 
 from accessgate.domain.model.errors import PaymentNotFound
 from accessgate.domain.model.status import PaymentStatus
-from accessgate.domain.model.values import Locale, Mode, PlanCode
+from accessgate.domain.model.values import Locale, Mode
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -18,7 +18,7 @@ class CheckoutSummary(msgspec.Struct, frozen=True, kw_only=True):
 
     order_id: str
     session_id: str
-    plan: PlanCode
+    plan: str
     mode: Mode
     email: str
     amount: int

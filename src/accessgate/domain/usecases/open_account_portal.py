@@ -9,7 +9,7 @@ from accessgate.domain.model.status import AccessStatus
 from accessgate.domain.model.values import telegram_user_id
 from accessgate.domain.usecases._portal import portal_order, portal_url
 from accessgate.ports.clock import Clock
-from accessgate.ports.payment_gateway import PaymentGateway
+from accessgate.ports.payment_providers import PaymentProviders
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -22,16 +22,22 @@ class OpenAccountPortal:
     Rules:
         * The customer is taken from the orders whose access is bound to the
           account and not revoked: usable access first, then the most recently
-          changed; only orders of this provider with a customer id count.
+          changed; only orders of a live provider with a customer id count
+          (one with a portal first), and the portal is the order's own provider's.
         * No such order is USER_NOT_FOUND; a provider without a portal is
-          PROVIDER_REJECTED.
+          CAPABILITY_NOT_SUPPORTED.
     """
 
     def __init__(
-        self, *, uow: UnitOfWorkFactory, gateway: PaymentGateway, links: LinkBuilder, clock: Clock
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        providers: PaymentProviders,
+        links: LinkBuilder,
+        clock: Clock,
     ) -> None:
         self._uow = uow
-        self._gateway = gateway
+        self._providers = providers
         self._links = links
         self._clock = clock
 
@@ -48,7 +54,7 @@ class OpenAccountPortal:
                 order = await uow.orders.get(access.order_id)
                 if order is not None:
                     orders.append(order)
-        order = portal_order(orders, self._gateway.name)
+        order = portal_order(orders, self._providers)
         if order is None or order.provider_customer_id is None:
             raise UserNotFound("No subscription of this account has a customer portal")
-        return await portal_url(self._gateway, order.provider_customer_id, self._links.url("/pay"))
+        return await portal_url(self._providers, order, self._links.url("/pay"))

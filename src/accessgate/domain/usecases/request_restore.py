@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from accessgate.domain.model.credentials import CredentialPolicy, OtpChallenge, TokenCodec
+from accessgate.domain.model.events import RestoreRequested
 from accessgate.domain.model.order import Order
-from accessgate.domain.model.outbox import Channel, EmailTemplate, RetryPolicy
 from accessgate.domain.model.status import AccessStatus, FulfillmentStatus
 from accessgate.domain.model.values import Email
-from accessgate.domain.usecases._outbox import enqueue
 from accessgate.ports.clock import Clock
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -39,7 +38,8 @@ class RequestRestore:
         * At most ``otp_max_codes_per_window`` codes per address per
           ``otp_window`` (a day); past the cap a request does nothing (same answer).
         * The code is never stored: the challenge keeps its keyed hash and the
-          seed the email is rendered from; the email goes through the outbox.
+          seed the email is rendered from. ``RestoreRequested`` is recorded;
+          its subscriber writes the email to the outbox in the same transaction.
     """
 
     def __init__(
@@ -50,14 +50,12 @@ class RequestRestore:
         tokens: TokenFactory,
         codec: TokenCodec,
         credentials: CredentialPolicy,
-        retry: RetryPolicy,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._tokens = tokens
         self._codec = codec
         self._credentials = credentials
-        self._retry = retry
 
     async def execute(self, raw_email: str) -> None:
         """Issue a code if the rules allow; raises only ValidationError for a bad email."""
@@ -86,17 +84,5 @@ class RequestRestore:
                 codes_in_window=issued + 1,
             )
             await uow.otps.replace(challenge)
-            await enqueue(
-                uow,
-                channel=Channel.EMAIL,
-                dedupe_key=f"email:restore:{challenge.id}",
-                payload={
-                    "template": EmailTemplate.RESTORE_CODE,
-                    "challenge_id": challenge.id,
-                    "email": email,
-                },
-                now=now,
-                tokens=self._tokens,
-                retry=self._retry,
-            )
+            uow.record(RestoreRequested(at=now, challenge_id=challenge.id, email=email))
             await uow.commit()

@@ -14,7 +14,8 @@ from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.status import AccessStatus, FulfillmentStatus, PaymentStatus
 from accessgate.domain.usecases.fulfill_payment import FulfillPayment
 from accessgate.ports.clock import Clock
-from accessgate.ports.payment_gateway import PaymentGateway
+from accessgate.ports.payment_gateway import Capability, status_poll
+from accessgate.ports.payment_providers import PaymentProviders
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
 LINK_STATES = frozenset({AccessStatus.TOKEN_ISSUED, AccessStatus.ACTIVE})
@@ -81,7 +82,8 @@ class GetSessionStatus:
 
     Rules:
         * An unknown session is PAYMENT_NOT_FOUND.
-        * Dual fulfilment: while the order is unpaid, the provider is asked how
+        * Dual fulfilment: while the order is unpaid, the order's own provider
+          (when it is live and declares ``status_poll``) is asked how
           the session stands and a paid session is fulfilled through the same
           idempotent FulfillPayment, so a buyer back before the webhook still
           gets the link. A provider failure here only means "still pending".
@@ -95,7 +97,7 @@ class GetSessionStatus:
         self,
         *,
         uow: UnitOfWorkFactory,
-        gateway: PaymentGateway,
+        providers: PaymentProviders,
         fulfill: FulfillPayment,
         clock: Clock,
         codec: TokenCodec,
@@ -103,7 +105,7 @@ class GetSessionStatus:
         lookup_interval: timedelta = DEFAULT_LOOKUP_INTERVAL,
     ) -> None:
         self._uow = uow
-        self._gateway = gateway
+        self._providers = providers
         self._fulfill = fulfill
         self._clock = clock
         self._codec = codec
@@ -112,21 +114,27 @@ class GetSessionStatus:
 
     async def execute(self, session_id: str) -> SessionStatus:
         """The status of ``session_id``."""
-        status = await self._read(session_id)
-        if status.payment_status is PaymentStatus.UNPAID and self._throttle.allow(session_id):
+        status, provider = await self._read(session_id)
+        gateway = self._providers.find(provider)
+        if (
+            status.payment_status is PaymentStatus.UNPAID
+            and gateway is not None
+            and Capability.STATUS_POLL in gateway.capabilities
+            and self._throttle.allow(session_id)
+        ):
             try:
-                event = await self._gateway.fetch_checkout(session_id)
+                event = await status_poll(gateway).fetch_checkout(session_id)
                 if event is not None:
                     await self._fulfill.execute(event)
-                    status = await self._read(session_id)
+                    status, _ = await self._read(session_id)
             except DomainError:
                 pass  # the webhook will settle it; the buyer sees "pending"
         return status
 
-    async def _read(self, session_id: str) -> SessionStatus:
+    async def _read(self, session_id: str) -> tuple[SessionStatus, str]:
         async with self._uow(read_only=True) as uow:
             order = await uow.orders.get_by_session_id(session_id)
-            if order is None or order.provider != self._gateway.name:
+            if order is None:
                 raise PaymentNotFound()
             access = await uow.accesses.get(order.id)
             token = await uow.tokens.get_current(order.id)
@@ -136,9 +144,10 @@ class GetSessionStatus:
         link = None
         if token is not None and access_status in LINK_STATES:
             link = self._links.activation_link(self._codec.activation_token(token.seed))
-        return SessionStatus(
+        status = SessionStatus(
             payment_status=order.payment_status,
             fulfillment_status=order.fulfillment_status,
             access_status=access_status,
             activation_link=link,
         )
+        return status, order.provider

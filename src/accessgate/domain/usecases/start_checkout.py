@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from accessgate.domain.model.access import Access
+from accessgate.domain.model.catalogue import PlanCatalog
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.status import AccessStatus
 from accessgate.domain.model.values import (
@@ -13,12 +14,12 @@ from accessgate.domain.model.values import (
     Email,
     Locale,
     Money,
-    PlanCatalog,
     header_text,
     single_line,
 )
 from accessgate.ports.clock import Clock
-from accessgate.ports.payment_gateway import CheckoutRequest, PaymentGateway
+from accessgate.ports.payment_gateway import CheckoutRequest
+from accessgate.ports.payment_providers import PaymentProviders
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
 
@@ -30,6 +31,8 @@ BUYER_FIELDS = {
     "plan": 64,
     "clickid": MAX_CLICKID,
     "locale": 8,
+    "provider": 64,
+    "currency": 8,
     "telegram_chat_id": MAX_TELEGRAM_CHAT_ID,
     "fbclid": MAX_FIELD,
 }
@@ -44,6 +47,8 @@ class StartCheckoutCommand(msgspec.Struct, frozen=True, kw_only=True):
     clickid: str | None = None
     locale: str | None = None
     telegram_chat_id: str | None = None
+    currency: str | None = None
+    provider: str | None = None
     fbclid: str | None = None
     client_ip: str | None = None
     user_agent: str | None = None
@@ -61,15 +66,22 @@ class StartCheckout:
     """Open a checkout and record the order.
 
     Rules:
-        * mode and plan must agree; the email is validated and normalised; an
+        * mode and plan must agree; the price is the plan's price in the
+          ``currency`` asked for (one the plan has, else VALIDATION_ERROR naming
+          ``currency``), or its first price; the email is validated and normalised; an
           unknown locale is a validation error, no locale is the default one.
         * What the buyer sent (``BUYER_FIELDS``) holds no control character and
           fits its column, else VALIDATION_ERROR naming the field; what the
           connection tells (client address, User-Agent) is recorded cleaned and
           cut to its column, never a reason to refuse.
+        * The provider is the one named (one of ``PAYMENT_PROVIDERS``, else
+          VALIDATION_ERROR naming ``provider``), or the default (the first
+          listed); the order remembers it, and everything later about the
+          order goes to it.
         * The provider is called before anything is stored, so a provider
           failure leaves no half-made order behind.
-        * The order records the amount and currency the provider will charge,
+        * The provider is asked to charge the chosen price; the order records
+          the amount and currency the provider reports it will charge,
           and starts ``unpaid``/``pending`` with access ``pending``.
     """
 
@@ -77,14 +89,14 @@ class StartCheckout:
         self,
         *,
         uow: UnitOfWorkFactory,
-        gateway: PaymentGateway,
+        providers: PaymentProviders,
         catalog: PlanCatalog,
         clock: Clock,
         tokens: TokenFactory,
         default_locale: Locale = Locale.EN,
     ) -> None:
         self._uow = uow
-        self._gateway = gateway
+        self._providers = providers
         self._catalog = catalog
         self._clock = clock
         self._tokens = tokens
@@ -95,15 +107,18 @@ class StartCheckout:
         for name, longest in BUYER_FIELDS.items():
             single_line(getattr(command, name), name, longest)
         plan = self._catalog.for_checkout(command.mode, command.plan)
+        gateway = self._providers.get(command.provider or None)
+        price = plan.price_in(command.currency)
         email = Email.parse(command.email).value
         locale = Locale.parse(command.locale, self._default_locale)
         client_ip = header_text(command.client_ip, MAX_FIELD)
         user_agent = header_text(command.user_agent, MAX_FIELD)
         order_id = self._tokens.new_id("ord")
-        session = await self._gateway.create_checkout(
+        session = await gateway.create_checkout(
             CheckoutRequest(
                 order_id=order_id,
                 plan=plan,
+                price=price,
                 email=email,
                 locale=locale,
                 clickid=command.clickid or None,
@@ -117,7 +132,7 @@ class StartCheckout:
             plan=plan.code,
             email=email,
             locale=locale,
-            provider=self._gateway.name,
+            provider=gateway.name,
             provider_session_id=session.session_id,
             amount=Money.of(session.amount, session.currency),
             created_at=now,

@@ -21,18 +21,31 @@ from accessgate.entrypoints.http.client import ClientAddress, parse_trusted_prox
 from accessgate.entrypoints.http.control_chars import ControlCharactersMiddleware
 from accessgate.entrypoints.http.controllers.access import AccessController
 from accessgate.entrypoints.http.controllers.bot import BotController
-from accessgate.entrypoints.http.controllers.health import HealthChecks, HealthController
+from accessgate.entrypoints.http.controllers.health import (
+    HealthChecks,
+    HealthController,
+    bot_check,
+    outbox_check,
+)
 from accessgate.entrypoints.http.controllers.legacy import LegacyController
+from accessgate.entrypoints.http.controllers.metrics import metrics_endpoint
 from accessgate.entrypoints.http.controllers.payment import PaymentController
 from accessgate.entrypoints.http.controllers.restore import RestoreController
 from accessgate.entrypoints.http.controllers.tracking import TrackingController
 from accessgate.entrypoints.http.controllers.webhooks import WebhookController
 from accessgate.entrypoints.http.exceptions import exception_handlers
+from accessgate.entrypoints.http.gauges import CachedGauges
 from accessgate.entrypoints.http.guards import (
     STATE_BOT_RESTORE_RATE_LIMITER,
     STATE_INTERNAL_TOKEN,
     STATE_RATE_LIMITER,
     STATE_STRICT_RATE_LIMITER,
+)
+from accessgate.entrypoints.http.metrics import (
+    STATE_GAUGES,
+    STATE_METRICS,
+    HttpMetricsMiddleware,
+    count_unrouted,
 )
 from accessgate.entrypoints.http.openapi import openapi_config
 from accessgate.entrypoints.http.pages import page_route_handlers
@@ -45,6 +58,7 @@ from accessgate.entrypoints.http.ratelimit import (
 )
 from accessgate.entrypoints.http.request_id import RequestIdMiddleware, echo_request_id
 from accessgate.entrypoints.http.security import InternalTokenGuard
+from accessgate.entrypoints.metrics import ServiceMetrics
 
 logger = logging.getLogger("accessgate.http")
 
@@ -114,12 +128,18 @@ def create_app(
             *strict, client_address, scope="bot-restore:", key=body_email_key(client_address)
         )
     guard = InternalTokenGuard(settings.internal_api_token)
+    metrics = ServiceMetrics()
+    gauges = CachedGauges(lambda: container.read_gauges().execute())
     checks: dict[str, Any] = {"database": lambda: container.uow().check()}
     if redis is not None:
         checks["redis"] = redis.ping
+    if settings.telegram_bot_token:
+        checks["bot"] = bot_check(settings.telegram_bot_token)
+    checks["outbox"] = outbox_check(gauges)
+    observed = [metrics_endpoint] if settings.metrics_enabled else []
     dependencies = {name: _provider(container, name) for name in USE_CASES}
     dependencies |= {
-        "payment_gateway": _provider(container, "gateway"),
+        "payment_providers": _provider(container, "payments"),
         "client_address": _constant(client_address),
         "health_checks": _constant(HealthChecks(checks)),
     }
@@ -145,11 +165,16 @@ def create_app(
             BotController,
             LegacyController,
             *page_route_handlers(),
+            *observed,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers(),
-        middleware=[RequestIdMiddleware(), ControlCharactersMiddleware()],
-        before_send=[echo_request_id],
+        middleware=[
+            *([HttpMetricsMiddleware(metrics)] if observed else []),
+            RequestIdMiddleware(),
+            ControlCharactersMiddleware(),
+        ],
+        before_send=[echo_request_id, *([count_unrouted(metrics)] if observed else [])],
         on_startup=[announce],
         on_shutdown=[close],
         openapi_config=openapi_config(),
@@ -163,6 +188,8 @@ def create_app(
                 STATE_STRICT_RATE_LIMITER: strict_limiter,
                 STATE_BOT_RESTORE_RATE_LIMITER: bot_restore_limiter,
                 STATE_INTERNAL_TOKEN: guard,
+                STATE_METRICS: metrics,
+                STATE_GAUGES: gauges,
             }
         ),
     )

@@ -28,6 +28,7 @@ STATUS_BY_CODE: Mapping[ErrorCode, int] = {
     ErrorCode.INVALID_AMOUNT: 400,
     ErrorCode.DUPLICATE_PAYMENT: 409,
     ErrorCode.PROVIDER_REJECTED: 400,
+    ErrorCode.CAPABILITY_NOT_SUPPORTED: 400,
     ErrorCode.TOKEN_INVALID: 404,
     ErrorCode.TOKEN_USED: 409,
     ErrorCode.TOKEN_EXPIRED: 410,

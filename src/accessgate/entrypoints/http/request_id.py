@@ -21,12 +21,14 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
+from accessgate.entrypoints.logs import REQUEST_ID
+
 HEADER = "X-Request-ID"
 SCOPE_KEY = "accessgate.request_id"
 DISCONNECTED_KEY = "accessgate.client_disconnected"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
-current_request_id: ContextVar[str | None] = ContextVar("accessgate_request_id", default=None)
+current_request_id: ContextVar[str | None] = REQUEST_ID  # shared with every log record
 
 
 def sanitise(raw: str | None) -> str | None:

@@ -20,7 +20,6 @@ from accessgate.domain.model.values import (
     MAX_TELEGRAM_ID,
     Locale,
     Mode,
-    PlanCode,
 )
 from accessgate.domain.usecases.relay_tracking_event import MOBISLON_STATUSES
 
@@ -49,6 +48,36 @@ TokenStr = Annotated[
 OtpStr = Annotated[
     str, Meta(min_length=1, max_length=16, pattern=SINGLE_LINE, description="The six-digit code")
 ]
+PlanCodeStr = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9_]+$",
+        description="A plan code of the catalogue",
+        examples=["one_time_basic", "sub_monthly"],
+    ),
+]
+ProviderName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9_]+$",
+        description="A payment provider of PAYMENT_PROVIDERS (default: the first listed)",
+        examples=["stripe", "sandbox"],
+    ),
+]
+CurrencyStr = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=8,
+        pattern=r"^[A-Za-z0-9]+$",
+        description="One of the plan's currencies (default: its first price)",
+        examples=["USD", "XTR"],
+    ),
+]
 TelegramId = Annotated[int, Meta(gt=0, le=MAX_TELEGRAM_ID, description="Telegram user id")]
 MobiSlonStatus = Annotated[
     str,
@@ -71,11 +100,13 @@ class CheckoutSessionRequest(Body):
     """``POST /api/payment/checkout-session``."""
 
     mode: Mode
-    plan: PlanCode
+    plan: PlanCodeStr
     email: EmailStr
     clickid: ClickId | None = None
     locale: Locale | None = None
     telegram_chat_id: TelegramChatId | None = None
+    currency: CurrencyStr | None = None
+    provider: ProviderName | None = None
 
 
 class CheckoutSessionResponse(msgspec.Struct, kw_only=True):
@@ -125,7 +156,7 @@ class ActivateResponse(msgspec.Struct, kw_only=True):
 
     access_granted: bool
     order_id: str
-    plan: PlanCode
+    plan: str
     access_status: AccessStatus
     valid_until: datetime | None
 
@@ -171,7 +202,7 @@ class AccessStatusResponse(msgspec.Struct, kw_only=True):
 
     is_paid: bool
     order_id: str | None
-    plan: PlanCode | None
+    plan: str | None
     access_status: AccessStatus | None
 
 
@@ -198,9 +229,22 @@ class WebhookResponse(msgspec.Struct, kw_only=True):
     outcomes: list[str]
 
 
+ServiceState = Annotated[
+    str | dict[str, int],
+    Meta(
+        description='`"ok"` or `"error"`; the outbox shows its counts, `{"backlog": n, "failed": m}`'
+    ),
+]
+
+
 class HealthResponse(msgspec.Struct, kw_only=True):
-    """``GET /health`` when every service answers."""
+    """``GET /health`` when every service answers.
+
+    ``services``: ``database``; ``redis`` when ``REDIS_URL`` is set; ``bot``
+    when ``TELEGRAM_BOT_TOKEN`` is set; ``outbox`` with its pending and failed
+    message counts.
+    """
 
     status: Literal["ok"]
-    services: dict[str, str]
+    services: dict[str, ServiceState]
     timestamp: str

@@ -120,6 +120,7 @@ class BotController(Controller):
             *INTERNAL,
             ErrorCode.USER_NOT_FOUND,
             ErrorCode.PROVIDER_REJECTED,
+            ErrorCode.CAPABILITY_NOT_SUPPORTED,
             ErrorCode.SERVICE_UNAVAILABLE,
         ),
     )

@@ -64,6 +64,9 @@ class PaymentController(Controller):
     ) -> CheckoutSessionResponse:
         """Open a checkout for a new order; send the buyer to ``checkout_url``.
 
+        ``provider`` picks one of ``PAYMENT_PROVIDERS`` (default: the first);
+        any other is 400 VALIDATION_ERROR with ``details.field`` ``provider``.
+
         The client address, User-Agent and ``fbclid`` (query, else the ``_fbc``
         cookie) are kept on the order for the Conversions API.
         """
@@ -75,6 +78,8 @@ class PaymentController(Controller):
                 clickid=data.clickid,
                 locale=data.locale,
                 telegram_chat_id=data.telegram_chat_id,
+                currency=data.currency,
+                provider=data.provider,
                 fbclid=fbclid_of(request, fbclid),
                 client_ip=client_address(request),
                 user_agent=request.headers.get("user-agent", "")[:MAX_HEADER_VALUE] or None,
@@ -110,7 +115,13 @@ class PaymentController(Controller):
         operation_id="openCustomerPortal",
         status_code=200,
         guards=[strict_rate_limit],
-        responses=errors(*PUBLIC, E.USER_NOT_FOUND, E.PROVIDER_REJECTED, E.SERVICE_UNAVAILABLE),
+        responses=errors(
+            *PUBLIC,
+            E.USER_NOT_FOUND,
+            E.PROVIDER_REJECTED,
+            E.CAPABILITY_NOT_SUPPORTED,
+            E.SERVICE_UNAVAILABLE,
+        ),
     )
     async def customer_portal(
         self,

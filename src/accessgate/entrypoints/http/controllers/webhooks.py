@@ -1,24 +1,30 @@
-"""Payment provider webhooks: ``/api/stripe/webhook`` and ``/webhook/{provider}``.
+"""Payment provider webhooks: ``/webhook/{provider}`` and Stripe's ``/api/stripe/webhook``.
 
-The raw body and headers go to the configured gateway's ``verify_webhook``;
-the verified events to ``HandlePaymentEvents``. A provider that is not the
-configured one is 404. Duplicates and unknown event types answer 200 (providers
-retry on anything else); an unknown order answers 404 so the provider retries.
+The raw body, the headers and the client address (resolved through
+``TRUSTED_PROXIES``) go to the named provider's ``verify_webhook``; the
+verified events to ``HandlePaymentEvents``; the reply is the one the provider
+expects (accessgate's JSON receipt by default, a plain ``YES``, an empty 200).
+A provider that is not installed or not listed in ``PAYMENT_PROVIDERS`` is 404.
+Duplicates and unknown event types answer 200 (providers retry on anything
+else); an unknown order answers 404 so the provider retries.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, SkipValidation
 
 from accessgate.domain.model.errors import DomainError, ErrorCode
 from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
+from accessgate.entrypoints.http.client import ClientAddress
+from accessgate.entrypoints.http.metrics import STATE_METRICS
 from accessgate.entrypoints.http.openapi import errors
 from accessgate.entrypoints.http.schemas import WebhookResponse
-from accessgate.ports.payment_gateway import PaymentGateway
+from accessgate.ports.payment_gateway import WebhookRequest
+from accessgate.ports.payment_providers import PaymentProviders
 
 E = ErrorCode
 WEBHOOK_ERRORS = errors(
@@ -34,7 +40,7 @@ WEBHOOK_ERRORS = errors(
 
 
 class NoSuchProvider(DomainError):
-    """A webhook for a provider that is not configured."""
+    """A webhook for a provider that is not live."""
 
     code = ErrorCode.NOT_FOUND
     default_message = "No such payment provider"
@@ -43,16 +49,29 @@ class NoSuchProvider(DomainError):
 async def receive(
     request: Request[Any, Any, Any],
     provider: str,
-    gateway: PaymentGateway,
+    payments: PaymentProviders,
     handle: HandlePaymentEvents,
-) -> WebhookResponse:
-    """Verify one delivery for ``provider`` and apply its events."""
-    if provider != gateway.name:
+    client_address: ClientAddress,
+) -> Response[Any]:
+    """Verify one delivery for ``provider``, apply its events, answer as it expects."""
+    gateway = payments.find(provider)
+    if gateway is None:
         raise NoSuchProvider()
-    body = await request.body()
-    events = gateway.verify_webhook(body, dict(request.headers))
-    outcomes = await handle.execute(events)
-    return WebhookResponse(received=True, outcomes=[str(o) for o in outcomes])
+    delivery = WebhookRequest(
+        body=await request.body(),
+        headers={k.lower(): v for k, v in request.headers.items()},
+        client_ip=client_address(request),
+    )
+    verified = await gateway.verify_webhook(delivery)
+    outcomes = await handle.execute(verified.events, provider=gateway.name)
+    metrics = request.app.state.get(STATE_METRICS)
+    if metrics is not None:
+        metrics.record_payments(gateway.name, outcomes)
+    reply = verified.reply
+    if reply.body is None:
+        receipt = WebhookResponse(received=True, outcomes=[str(o) for o in outcomes])
+        return Response(receipt, status_code=reply.status_code)
+    return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
 
 
 class WebhookController(Controller):
@@ -70,11 +89,14 @@ class WebhookController(Controller):
     async def stripe_webhook(
         self,
         request: Request[Any, Any, Any],
-        payment_gateway: NamedDependency[SkipValidation[PaymentGateway]],
+        payment_providers: NamedDependency[SkipValidation[PaymentProviders]],
         handle_payment_events: NamedDependency[HandlePaymentEvents],
-    ) -> WebhookResponse:
-        """Stripe's webhook, verified with ``Stripe-Signature`` and ``STRIPE_WEBHOOK_SECRET``."""
-        return await receive(request, "stripe", payment_gateway, handle_payment_events)
+        client_address: NamedDependency[SkipValidation[ClientAddress]],
+    ) -> Response[WebhookResponse]:
+        """Stripe's webhook (seed 002), verified with ``Stripe-Signature``; 404 unless listed."""
+        return await receive(
+            request, "stripe", payment_providers, handle_payment_events, client_address
+        )
 
     @post(
         "/webhook/{provider:str}",
@@ -85,9 +107,16 @@ class WebhookController(Controller):
     async def provider_webhook(
         self,
         request: Request[Any, Any, Any],
-        payment_gateway: NamedDependency[SkipValidation[PaymentGateway]],
+        payment_providers: NamedDependency[SkipValidation[PaymentProviders]],
         handle_payment_events: NamedDependency[HandlePaymentEvents],
+        client_address: NamedDependency[SkipValidation[ClientAddress]],
         provider: Annotated[str, PathParameter(max_length=64)],
-    ) -> WebhookResponse:
-        """The webhook of the configured provider named in the path (``sandbox``, ``stripe``, ...)."""
-        return await receive(request, provider, payment_gateway, handle_payment_events)
+    ) -> Response[WebhookResponse]:
+        """The webhook of a provider of ``PAYMENT_PROVIDERS`` (``sandbox``, ``stripe``, ...).
+
+        The answer is the one the provider expects: this JSON receipt unless
+        its plug-in says otherwise (a plain ``YES``, an empty 200).
+        """
+        return await receive(
+            request, provider, payment_providers, handle_payment_events, client_address
+        )

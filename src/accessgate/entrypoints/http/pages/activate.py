@@ -25,6 +25,7 @@ from accessgate.entrypoints.http.pages.render import (
     error_page,
     locale_of,
     page,
+    plan_title,
     same_origin,
 )
 
@@ -78,4 +79,9 @@ async def activate_submit(request: AnyRequest) -> Response[str]:
         return page(
             "activate.html", locale, status_code=400, token=token, error=message, user_id=raw_user
         )
-    return page("activated.html", locale, result=result)
+    return page(
+        "activated.html",
+        locale,
+        result=result,
+        plan_label=plan_title(request, result.plan, locale),
+    )

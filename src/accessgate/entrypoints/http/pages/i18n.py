@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Request
 
-from accessgate.domain.model.values import Locale
+from accessgate.domain.model.catalogue import Period, PeriodUnit
+from accessgate.domain.model.values import Locale, Mode
 
 TEXTS: dict[Locale, dict[str, str]] = {
     Locale.EN: {
@@ -14,9 +15,12 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "intro_pay": "Enter your email and choose a plan. The activation link arrives on this site and by email.",
         "email": "Email",
         "plan": "Plan",
-        "plan_one_time_basic": "Lifetime access",
-        "plan_sub_monthly": "Monthly subscription",
         "per_month": "per month",
+        "per_months": "per {n} months",
+        "per_days": "per {n} days",
+        "for_months": "for {n} months",
+        "for_month": "for a month",
+        "for_days": "for {n} days",
         "continue": "Continue to payment",
         "title_checkout": "Sandbox checkout",
         "sandbox_note": "This is the sandbox payment provider: no money moves. Pay or Decline sends a signed webhook to this service, like a real provider.",
@@ -61,9 +65,12 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "intro_pay": "Укажите email и выберите тариф. Ссылка для активации появится на этой странице и придёт на почту.",
         "email": "Email",
         "plan": "Тариф",
-        "plan_one_time_basic": "Бессрочный доступ",
-        "plan_sub_monthly": "Ежемесячная подписка",
         "per_month": "в месяц",
+        "per_months": "за {n} {months}",
+        "per_days": "за {n} {days}",
+        "for_months": "на {n} {months}",
+        "for_month": "на месяц",
+        "for_days": "на {n} {days}",
         "continue": "Перейти к оплате",
         "title_checkout": "Тестовая оплата",
         "sandbox_note": "Это тестовый платёжный провайдер: деньги не списываются. «Оплатить» и «Отклонить» отправляют этому сервису подписанный вебхук, как настоящий провайдер.",
@@ -104,6 +111,42 @@ TEXTS: dict[Locale, dict[str, str]] = {
         "invalid_user_id": "Telegram user id — положительное число.",
     },
 }
+
+
+_RU_FORMS = {"days": ("день", "дня", "дней"), "months": ("месяц", "месяца", "месяцев")}
+# 30 days is what seed 002 sells as a month ("per month" on the pay page).
+MONTH_OF_DAYS = 30
+
+
+def _ru_plural(count: int, unit: str) -> str:
+    one, few, many = _RU_FORMS[unit]
+    if count % 10 == 1 and count % 100 != 11:
+        return one
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        return few
+    return many
+
+
+def period_text(period: Period | None, mode: Mode, locale: Locale) -> str:
+    """How long a price buys, after the price: ``per month``, ``per 90 days``, ``for 3 months``.
+
+    Empty for access without end. A month, or 30 days, reads as "per month" for
+    a subscription.
+    """
+    if period is None:
+        return ""
+    texts = TEXTS[locale]
+    months = period.unit is PeriodUnit.MONTHS
+    prefix = "per" if mode is Mode.SUBSCRIPTION else "for"
+    a_month = prefix == "per" and period == Period.days(MONTH_OF_DAYS)
+    if (period.count == 1 and months) or a_month:
+        return texts[f"{prefix}_month"]
+    key = f"{prefix}_{period.unit.value}"
+    return texts[key].format(
+        n=period.count,
+        days=_ru_plural(period.count, "days"),
+        months=_ru_plural(period.count, "months"),
+    )
 
 
 def _parse(raw: str | None) -> Locale | None:

@@ -18,11 +18,11 @@ from litestar.response import Redirect
 
 from accessgate.domain.model.errors import DomainError, ErrorCode, PaymentNotFound
 from accessgate.domain.model.status import PaymentStatus
-from accessgate.domain.model.values import Locale, PlanCode
+from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases.start_checkout import StartCheckoutCommand
 from accessgate.entrypoints.http.client import ClientAddress, parse_trusted_proxies
 from accessgate.entrypoints.http.guards import rate_limit
-from accessgate.entrypoints.http.pages.i18n import TEXTS
+from accessgate.entrypoints.http.pages.i18n import TEXTS, period_text
 from accessgate.entrypoints.http.pages.render import (
     AnyRequest,
     container_of,
@@ -30,6 +30,7 @@ from accessgate.entrypoints.http.pages.render import (
     locale_of,
     money,
     page,
+    plan_title,
     same_origin,
     settings_of,
 )
@@ -48,14 +49,17 @@ ERROR_KEYS = {
 
 
 def _plans(request: AnyRequest, locale: Locale) -> list[dict[str, str]]:
-    texts = TEXTS[locale]
+    """Each plan of the catalogue with its title and default price (what the form sells)."""
     plans = []
     for plan in container_of(request).catalog().plans:
         price = money(plan.price.amount, plan.price.currency)
-        if plan.period_days:
-            price = f"{price} {texts['per_month']}"
+        period = period_text(plan.period, plan.mode, locale)
         plans.append(
-            {"code": plan.code.value, "label": texts[f"plan_{plan.code.value}"], "price": price}
+            {
+                "code": plan.code,
+                "label": plan.title(locale),
+                "price": f"{price} {period}" if period else price,
+            }
         )
     return plans
 
@@ -95,7 +99,7 @@ async def pay_form(request: AnyRequest) -> Response[str]:
     """The pay form; ``clickid``, ``telegram_chat_id``, ``locale``, ``plan`` come from the query."""
     query = request.query_params
     values = {k: query.get(k, "")[:MAX_FIELD] for k in (*HIDDEN_FIELDS, "plan", "email")}
-    values["plan"] = values["plan"] or PlanCode.ONE_TIME_BASIC.value
+    values["plan"] = values["plan"] or container_of(request).catalog().plans[0].code
     locale = locale_of(request, _known_locale(values["locale"]))
     return _form_page(request, locale, values, None, 200)
 
@@ -115,7 +119,7 @@ async def pay_submit(request: AnyRequest) -> Response[Any]:
         started = await container.start_checkout().execute(
             StartCheckoutCommand(
                 mode=plan.mode.value,
-                plan=plan.code.value,
+                plan=plan.code,
                 email=values["email"],
                 clickid=values["clickid"] or None,
                 locale=values["locale"] or locale.value,
@@ -169,14 +173,14 @@ async def pay_success(request: AnyRequest) -> Response[str]:
         request=request,
         state=state,
         summary=summary,
-        plan_label=TEXTS[locale][f"plan_{summary.plan.value}"],
+        plan_label=plan_title(request, summary.plan, locale),
         amount=money(summary.amount, summary.currency),
         link=link,
         telegram=bool(link and link.startswith("https://t.me/")),
         refresh=PENDING_REFRESH_SECONDS if refreshes < FAST_REFRESHES else SLOW_REFRESH_SECONDS,
         refresh_url=_self_url(request, refreshes + 1),
         check_url=_self_url(request, None),
-        retry_url=f"/pay?plan={summary.plan.value}&lang={locale.value}",
+        retry_url=f"/pay?{urlencode({'plan': summary.plan, 'lang': locale.value})}",
     )
 
 

@@ -39,10 +39,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from accessgate.config import Settings
 from accessgate.container import Core
+from accessgate.domain.model.currency import human_amount
 from accessgate.domain.model.values import Locale
 from accessgate.entrypoints.http.pages.i18n import TEXTS, page_locale
 
-ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"})
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "same-origin",
@@ -87,10 +87,13 @@ def locale_of(request: AnyRequest, order_locale: Locale | None = None) -> Locale
 
 
 def money(amount: int, currency: str) -> str:
-    """``1900, "USD"`` as ``19.00 USD`` (no decimals for zero-decimal currencies)."""
-    if currency.upper() in ZERO_DECIMAL:
-        return f"{amount} {currency.upper()}"
-    return f"{amount // 100}.{amount % 100:02d} {currency.upper()}"
+    """``1900, "USD"`` as ``19.00 USD``, ``1500, "XTR"`` as ``1500 XTR`` (the domain's table)."""
+    return human_amount(amount, currency.upper())
+
+
+def plan_title(request: AnyRequest, code: str, locale: Locale) -> str:
+    """The catalogue's title of plan ``code`` in ``locale`` (the code for a plan no longer sold)."""
+    return container_of(request).catalog().title(code, locale)
 
 
 def page(

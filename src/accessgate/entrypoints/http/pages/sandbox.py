@@ -20,13 +20,9 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import PathParameter
 from litestar.response import Redirect
 
-from accessgate.adapters.memory.payment_gateway import WebhookDelivery
-from accessgate.adapters.sandbox import SandboxPaymentGateway
-from accessgate.adapters.sandbox.gateway import OUTCOME_KINDS
 from accessgate.domain.model.errors import PaymentNotFound
 from accessgate.domain.model.status import PaymentStatus
 from accessgate.domain.usecases.describe_checkout import CheckoutSummary
-from accessgate.entrypoints.http.pages.i18n import TEXTS
 from accessgate.entrypoints.http.pages.render import (
     AnyRequest,
     container_of,
@@ -34,8 +30,10 @@ from accessgate.entrypoints.http.pages.render import (
     locale_of,
     money,
     page,
+    plan_title,
     same_origin,
 )
+from accessgate.ports.payment_gateway import LocalCheckout, WebhookDelivery
 
 log = logging.getLogger("accessgate.sandbox")
 DELIVERY_ATTEMPTS = 4
@@ -44,15 +42,20 @@ SessionId = Annotated[str, PathParameter(max_length=255)]
 Outcome = Annotated[str, PathParameter(max_length=16)]
 
 
-def _gateway(request: AnyRequest) -> SandboxPaymentGateway | None:
-    gateway = container_of(request).gateway()
-    return gateway if isinstance(gateway, SandboxPaymentGateway) else None
+def _gateway(request: AnyRequest) -> LocalCheckout | None:
+    """The live ``sandbox`` provider, when there is one and it serves its own checkout."""
+    gateway = container_of(request).payments().find("sandbox")
+    return gateway if isinstance(gateway, LocalCheckout) else None
 
 
 async def _summary(request: AnyRequest, session_id: str) -> CheckoutSummary | None:
+    """The sandbox order of ``session_id`` (an order of another provider is none)."""
+    gateway = _gateway(request)
     try:
         summary = await container_of(request).describe_checkout().execute(session_id)
     except PaymentNotFound:
+        return None
+    if gateway is None or not gateway.owns_session(summary.session_id, summary.order_id):
         return None
     return summary
 
@@ -73,7 +76,7 @@ async def checkout_page(request: AnyRequest, session_id: SessionId) -> Response[
         locale,
         request=request,
         summary=summary,
-        plan_label=TEXTS[locale][f"plan_{summary.plan.value}"],
+        plan_label=plan_title(request, summary.plan, locale),
         amount=money(summary.amount, summary.currency),
         open=summary.payment_status is PaymentStatus.UNPAID,
         action=f"/sandbox/checkout/{quote(session_id, safe='')}",
@@ -88,7 +91,7 @@ async def checkout_choice(
     """Pay or Decline: redirect the buyer, then deliver the signed event to the webhook."""
     gateway = _gateway(request)
     summary = await _summary(request, session_id) if gateway else None
-    if gateway is None or summary is None or outcome not in OUTCOME_KINDS:
+    if gateway is None or summary is None or outcome not in gateway.outcomes:
         return error_page(request, "not_found", 404)
     if not same_origin(request):
         return error_page(request, "forbidden", 403)
