@@ -31,6 +31,8 @@ def tests(session: nox.Session) -> None:
     # A payment provider plug-in outside accessgate (tests/plugins): found through
     # its entry point, never imported by accessgate.
     session.install("--no-deps", "-e", "tests/plugins/acme_pay")
+    # An access target plug-in outside accessgate, found the same way.
+    session.install("--no-deps", "-e", "tests/plugins/acme_target")
     session.run("pytest", *session.posargs)
 
 

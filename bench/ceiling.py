@@ -41,7 +41,7 @@ def main() -> None:
         host=args.host,
         port=args.port,
         log_config=None,
-        log_level=settings.log_level.lower(),
+        log_level=settings.service.log_level.lower(),
         proxy_headers=False,
         server_header=False,
     )

@@ -48,16 +48,17 @@ def plan_catalog(settings: Settings) -> PlanCatalog:
         ConfigError: one line naming the variable (and the plan and field).
 
     """
-    if settings.plans_file:
-        return load_catalogue_file(settings.plans_file)
+    catalogue = settings.catalogue
+    if catalogue.plans_file:
+        return load_catalogue_file(catalogue.plans_file)
     try:
         return default_catalog(
-            currency=settings.plan_currency.upper(),
-            one_time_amount=settings.plan_one_time_basic_amount,
-            monthly_amount=settings.plan_sub_monthly_amount,
-            monthly_days=settings.plan_sub_monthly_days,
-            stripe_one_time=settings.stripe_price_one_time_basic,
-            stripe_monthly=settings.stripe_price_sub_monthly,
+            currency=catalogue.plan_currency.upper(),
+            one_time_amount=catalogue.plan_one_time_basic_amount,
+            monthly_amount=catalogue.plan_sub_monthly_amount,
+            monthly_days=catalogue.plan_sub_monthly_days,
+            stripe_one_time=catalogue.stripe_price_one_time_basic,
+            stripe_monthly=catalogue.stripe_price_sub_monthly,
         )
     except ValidationError as error:
         variable = {

@@ -27,7 +27,7 @@ from accessgate.config import ConfigError, Settings
 from accessgate.domain.model.catalogue import PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
-from accessgate.domain.model.outbox import Channel, RetryPolicy
+from accessgate.domain.model.outbox import Channel, RetryPolicy, target_channel
 from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases.access_status import GetAccessStatus
 from accessgate.domain.usecases.activate_access import ActivateAccess
@@ -51,6 +51,7 @@ from accessgate.domain.usecases.session_status import GetSessionStatus
 from accessgate.domain.usecases.start_checkout import StartCheckout
 from accessgate.domain.usecases.subscribers import standard_subscribers
 from accessgate.ports.access_target import AccessTarget
+from accessgate.ports.access_targets import TargetContext
 from accessgate.ports.clock import Clock
 from accessgate.ports.mailer import Mailer
 from accessgate.ports.payment_gateway import PaymentGateway
@@ -63,39 +64,40 @@ from accessgate.ports.unit_of_work import Subscribers, UnitOfWorkFactory
 def link_builder(settings: Settings) -> LinkBuilder:
     """Links to the bot (or the activation page) and to the service."""
     return LinkBuilder(
-        public_base_url=settings.app_public_base_url, bot_username=settings.telegram_bot_username
+        public_base_url=settings.service.app_public_base_url,
+        bot_username=settings.bot.telegram_bot_username,
     )
 
 
 def credential_policy(settings: Settings) -> CredentialPolicy:
     """Token and code lifetimes and limits."""
     return CredentialPolicy(
-        activation_token_ttl=timedelta(days=settings.activation_token_ttl_days),
-        otp_ttl=timedelta(minutes=settings.otp_ttl_minutes),
-        otp_max_attempts=settings.otp_max_attempts,
-        otp_cooldown=timedelta(seconds=settings.otp_cooldown_seconds),
-        otp_max_codes_per_window=settings.restore_max_codes_per_day,
+        activation_token_ttl=timedelta(days=settings.access.activation_token_ttl_days),
+        otp_ttl=timedelta(minutes=settings.access.otp_ttl_minutes),
+        otp_max_attempts=settings.access.otp_max_attempts,
+        otp_cooldown=timedelta(seconds=settings.access.otp_cooldown_seconds),
+        otp_max_codes_per_window=settings.access.restore_max_codes_per_day,
     )
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
     """Outbox retry policy."""
-    return RetryPolicy(max_attempts=settings.outbox_max_attempts)
+    return RetryPolicy(max_attempts=settings.outbox.outbox_max_attempts)
 
 
 def enabled_channels(settings: Settings) -> frozenset[Channel]:
     """The outbox channels that have somewhere to go."""
     channels = {Channel.EMAIL}
-    if settings.mobislon_enabled:
+    if settings.relays.mobislon_enabled:
         channels.add(Channel.MOBISLON)
-    if settings.meta_enabled:
+    if settings.relays.meta_enabled:
         channels.add(Channel.META)
     return frozenset(channels)
 
 
 def token_codec(settings: Settings) -> TokenCodec:
     """The codec keyed with ``SECRET_KEY``."""
-    return TokenCodec(settings.secret_key.encode())
+    return TokenCodec(settings.service.secret_key.encode())
 
 
 class Core(containers.DeclarativeContainer):
@@ -106,8 +108,8 @@ class Core(containers.DeclarativeContainer):
     payments: providers.Dependency[PaymentProviders] = providers.Dependency()
     mailer: providers.Dependency[Mailer] = providers.Dependency()
     sinks: providers.Dependency[Mapping[Channel, TrackingSink]] = providers.Dependency()
-    # The access targets by outbox channel (none unless configured).
-    targets: providers.Dependency[Mapping[Channel, AccessTarget]] = providers.Dependency(default={})
+    # The access targets by name (ACCESS_TARGETS; none unless configured).
+    targets: providers.Dependency[Mapping[str, AccessTarget]] = providers.Dependency(default={})
     clock: providers.Dependency[Clock] = providers.Dependency()
     tokens: providers.Dependency[TokenFactory] = providers.Dependency()
 
@@ -119,10 +121,12 @@ class Core(containers.DeclarativeContainer):
     credentials = providers.Singleton(credential_policy, settings)
     retry = providers.Singleton(retry_policy, settings)
     channels = providers.Singleton(enabled_channels, settings)
-    default_locale = providers.Callable(lambda s: Locale(s.default_locale), settings)
-    grace = providers.Callable(lambda s: timedelta(days=s.subscription_grace_days), settings)
+    default_locale = providers.Callable(lambda s: Locale(s.service.default_locale), settings)
+    grace = providers.Callable(
+        lambda s: timedelta(days=s.catalogue.subscription_grace_days), settings
+    )
     lookup_interval = providers.Callable(
-        lambda s: timedelta(seconds=s.payment_status_lookup_interval), settings
+        lambda s: timedelta(seconds=s.payments.payment_status_lookup_interval), settings
     )
 
     start_checkout = providers.Singleton(
@@ -220,7 +224,7 @@ def create_memory_container(
     tokens: Any = None,
     gateway: Any = None,
     gateways: Any = None,
-    targets: Mapping[Channel, AccessTarget] | None = None,
+    targets: Mapping[str, AccessTarget] | None = None,
 ) -> Core:
     """A container wired entirely with memory adapters (embedding and tests).
 
@@ -228,10 +232,11 @@ def create_memory_container(
     ``gateways`` several, the first the default. The adapters are reachable
     for inspection: ``container.uow().store``, ``container.gateway()``,
     ``container.mailer().sent``, ``container.sinks()[Channel.MOBISLON].delivered``.
-    ``targets`` are the access targets by channel (for example a
-    ``RecordingAccessTarget``); none by default.
+    ``targets`` are the access targets by name (for example
+    ``{"access_webhook": RecordingAccessTarget()}``; each hears the access
+    events on its channel ``target:<name>``); none by default.
     """
-    settings = settings or Settings(accessgate_env="test")
+    settings = settings or Settings.for_tests(accessgate_env="test")
     clock = clock or SettableClock()
     tokens = tokens or DeterministicTokenFactory()
     targets = dict(targets or {})
@@ -277,7 +282,7 @@ def create_container(settings: Settings) -> Core:
 
 
 def event_subscribers(
-    settings: Settings, tokens: TokenFactory, targets: Mapping[Channel, AccessTarget]
+    settings: Settings, tokens: TokenFactory, targets: Mapping[str, AccessTarget]
 ) -> Subscribers:
     """Who hears the domain events: the emails, the enabled relays, the access targets."""
     return standard_subscribers(
@@ -288,32 +293,37 @@ def event_subscribers(
     )
 
 
-def build_targets(settings: Settings, clock: Clock) -> dict[Channel, AccessTarget]:
-    """The configured access targets by outbox channel (``ACCESS_WEBHOOK_URL``).
+def build_targets(settings: Settings, clock: Clock) -> dict[str, AccessTarget]:
+    """The targets of ``ACCESS_TARGETS`` by name, built by their plug-ins (entry points).
+
+    Each gets its settings group (read at start-up; read again from nothing,
+    i.e. its defaults, when the settings were made in code) and a context
+    naming its outbox channel (``target:<name>``).
 
     Raises:
-        ConfigError: a target's settings are malformed (the message names the variable).
+        ConfigError: a target is unknown, misconfigured or refuses to start.
 
     """
-    targets: dict[Channel, AccessTarget] = {}
-    if settings.access_webhook_url and settings.access_webhook_secret:
-        from accessgate.adapters.access_webhook import AccessWebhookTarget, WebhookSecret
+    from accessgate import plugins
+    from accessgate.config import read_target_settings
 
+    groups = dict(settings.target_settings)
+    missing = tuple(n for n in settings.access_targets if n not in groups)
+    if missing:
+        groups |= read_target_settings(missing, {})
+    targets: dict[str, AccessTarget] = {}
+    for name in settings.access_targets:
+        plugin = plugins.load_target(name)
+        context = TargetContext(
+            clock=clock,
+            public_base_url=settings.service.app_public_base_url.rstrip("/"),
+            channel=target_channel(name),
+            production=settings.is_production,
+        )
         try:
-            WebhookSecret(settings.access_webhook_secret)
+            targets[name] = plugin.build(groups[name], context)
         except ValueError as error:
-            raise ConfigError(f"ACCESS_WEBHOOK_SECRET: {error}") from None
-        try:
-            target = AccessWebhookTarget(
-                url=settings.access_webhook_url,
-                secret=settings.access_webhook_secret,
-                clock=clock,
-                include_email=settings.access_webhook_include_email,
-                timeout=settings.access_webhook_timeout,
-            )
-        except ValueError as error:
-            raise ConfigError(f"ACCESS_WEBHOOK_URL: {error}") from None
-        targets[target.channel] = target
+            raise ConfigError(f"ACCESS_TARGETS: target {name!r} cannot start: {error}") from None
     return targets
 
 
@@ -322,15 +332,16 @@ def build_storage(settings: Settings, subscribers: Subscribers | None = None) ->
 
     ``subscribers`` hear the domain events its units of work record.
     """
-    if settings.database_url.startswith("memory://"):
+    if settings.storage.database_url.startswith("memory://"):
         return MemoryUnitOfWorkFactory(subscribers=subscribers)
     from accessgate.adapters.sqlalchemy import SqlUnitOfWorkFactory, create_engine
     from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, is_sqlite
 
-    pool_size, max_overflow = settings.database_pool_size, settings.database_max_overflow
-    if is_sqlite(settings.database_url):
+    storage = settings.storage
+    pool_size, max_overflow = storage.database_pool_size, storage.database_max_overflow
+    if is_sqlite(storage.database_url):
         pool_size, max_overflow = min(pool_size, SQLITE_MAX_CONNECTIONS), 0
-    engine = create_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_engine(storage.database_url, pool_size=pool_size, max_overflow=max_overflow)
     return SqlUnitOfWorkFactory(
         engine, max_connections=pool_size + max_overflow, subscribers=subscribers
     )
@@ -351,13 +362,13 @@ def build_payment_providers(
     from accessgate import plugins
     from accessgate.config import read_provider_settings
 
-    base = settings.app_public_base_url.rstrip("/")
+    base = settings.service.app_public_base_url.rstrip("/")
     groups = dict(settings.provider_settings)
-    missing = tuple(n for n in settings.payment_providers if n not in groups)
+    missing = tuple(n for n in settings.payments.payment_providers if n not in groups)
     if missing:
         groups |= read_provider_settings(missing, {})
     gateways: list[PaymentGateway] = []
-    for name in settings.payment_providers:
+    for name in settings.payments.payment_providers:
         plugin = plugins.load(name)
         context = ProviderContext(
             clock=clock,
@@ -391,24 +402,24 @@ def build_mailer(settings: Settings, catalog: PlanCatalog | None = None) -> Mail
 
     try:  # renders every template once with sample values: a broken one stops the start
         renderer = TemplateRenderer(
-            templates_dir=settings.mail_templates_dir,
-            default_locale=settings.default_locale,
+            templates_dir=settings.mail.mail_templates_dir,
+            default_locale=settings.service.default_locale,
             plan_titles=(catalog or plan_catalog(settings)).titles(),
         )
     except TemplateError as error:
         raise ConfigError(f"MAIL_TEMPLATES_DIR: a mail template is broken: {error}") from None
-    if settings.smtp_host:
+    if settings.mail.smtp_host:
         from accessgate.adapters.smtp.mailer import SmtpMailer
 
         return SmtpMailer(
             renderer=renderer,
-            sender=settings.smtp_from or settings.smtp_username or "",
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout,
+            sender=settings.mail.smtp_from or settings.mail.smtp_username or "",
+            host=settings.mail.smtp_host,
+            port=settings.mail.smtp_port,
+            username=settings.mail.smtp_username,
+            password=settings.mail.smtp_password,
+            starttls=settings.mail.smtp_starttls,
+            timeout=settings.mail.smtp_timeout,
         )
     from accessgate.adapters.console.mailer import ConsoleMailer
 
@@ -418,24 +429,24 @@ def build_mailer(settings: Settings, catalog: PlanCatalog | None = None) -> Mail
 def build_sinks(settings: Settings, clock: Clock) -> dict[Channel, TrackingSink]:
     """The tracking sinks that are configured."""
     sinks: dict[Channel, TrackingSink] = {}
-    if settings.meta_pixel_id and settings.meta_access_token:
+    if settings.relays.meta_pixel_id and settings.relays.meta_access_token:
         from accessgate.adapters.meta import MetaConversionsSink
 
         sinks[Channel.META] = MetaConversionsSink(
-            pixel_id=settings.meta_pixel_id,
-            access_token=settings.meta_access_token,
+            pixel_id=settings.relays.meta_pixel_id,
+            access_token=settings.relays.meta_access_token,
             clock=clock,
-            api_version=settings.meta_graph_api_version,
-            api_base=settings.meta_graph_api_base,
-            test_event_code=settings.meta_test_event_code,
-            site_url=settings.app_public_base_url,
+            api_version=settings.relays.meta_graph_api_version,
+            api_base=settings.relays.meta_graph_api_base,
+            test_event_code=settings.relays.meta_test_event_code,
+            site_url=settings.service.app_public_base_url,
         )
-    if settings.mobislon_postback_url:
+    if settings.relays.mobislon_postback_url:
         from accessgate.adapters.mobislon import MobislonPostbackSink
 
         try:
             sinks[Channel.MOBISLON] = MobislonPostbackSink(
-                settings.mobislon_postback_url, method=settings.mobislon_method
+                settings.relays.mobislon_postback_url, method=settings.relays.mobislon_method
             )
         except ValueError as error:
             raise ConfigError(f"MOBISLON_POSTBACK_URL: {error}") from None
@@ -455,7 +466,7 @@ async def start_services(container: Core) -> None:
     if engine is not None:
         from accessgate.adapters.sqlalchemy.migrate import ensure_schema_current
 
-        await ensure_schema_current(engine, auto_upgrade=settings.database_auto_migrate)
+        await ensure_schema_current(engine, auto_upgrade=settings.storage.database_auto_migrate)
 
 
 async def stop_services(container: Core) -> None:

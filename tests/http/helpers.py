@@ -26,7 +26,7 @@ def make_settings(**overrides: Any) -> Settings:
         "rate_limit_enabled": False,
     }
     values.update(overrides)
-    return Settings(**values)
+    return Settings.for_tests(**values)
 
 
 def make_app(settings: Settings | None = None, **container: Any) -> tuple[Litestar, Core]:

@@ -80,9 +80,9 @@ CONFIRM = "/api/auth/restore/confirm"
 
 
 def test_the_restore_limit_is_stricter_by_default() -> None:
-    defaults = Settings()
-    assert defaults.restore_rate_limit_requests == 5
-    assert defaults.restore_rate_limit_requests < defaults.rate_limit_requests
+    defaults = Settings.for_tests()
+    assert defaults.limits.restore_rate_limit_requests == 5
+    assert defaults.limits.restore_rate_limit_requests < defaults.limits.rate_limit_requests
 
 
 async def test_restore_and_portal_have_a_stricter_limit_per_client() -> None:

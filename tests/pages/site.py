@@ -66,7 +66,7 @@ async def running_site(
         "secret_key": "pages-test-secret-key-0123456789",
         "rate_limit_enabled": False,
     }
-    settings = Settings(**(options | overrides))  # type: ignore[arg-type]
+    settings = Settings.for_tests(**(options | overrides))
     clock = clock or SystemClock()
     if gateway is None:
         gateway = SandboxPaymentGateway(

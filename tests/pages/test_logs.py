@@ -74,7 +74,7 @@ def test_access_log_records_carry_no_session_id_and_no_color_message(
     restore_root: None,
 ) -> None:
     stream = io.StringIO()
-    configure_logging(Settings(log_format="json"), stream)
+    configure_logging(Settings.for_tests(log_format="json"), stream)
     access = logging.getLogger("uvicorn.access")
     for path in (
         "/api/payment/session-status?session_id=cs_sandbox_SECRET3",
@@ -102,7 +102,7 @@ def test_access_log_records_carry_no_session_id_and_no_color_message(
 
 def test_json_lines_carry_the_request_id_and_no_secret(restore_root: None) -> None:
     stream = io.StringIO()
-    configure_logging(Settings(log_format="json"), stream)
+    configure_logging(Settings.for_tests(log_format="json"), stream)
     token = REQUEST_ID.set("req-42")
     try:
         logging.getLogger("uvicorn.access").info(
@@ -131,19 +131,19 @@ def test_json_lines_carry_the_request_id_and_no_secret(restore_root: None) -> No
 
 
 def test_text_format_in_development_and_json_in_production(restore_root: None) -> None:
-    assert not wants_json(Settings())
-    assert wants_json(Settings(accessgate_env="production"))
-    assert not wants_json(Settings(accessgate_env="production", log_format="text"))
+    assert not wants_json(Settings.for_tests())
+    assert wants_json(Settings.for_tests(accessgate_env="production"))
+    assert not wants_json(Settings.for_tests(accessgate_env="production", log_format="text"))
     stream = io.StringIO()
-    configure_logging(Settings(), stream)
+    configure_logging(Settings.for_tests(), stream)
     logging.getLogger("accessgate.test").warning("hello token=abc")
     line = stream.getvalue().strip()
     assert line.endswith("WARNING accessgate.test [-] hello token=[REDACTED]")
     assert len(logging.getLogger().handlers) == 1
-    configure_logging(Settings(), stream)
+    configure_logging(Settings.for_tests(), stream)
     assert len(logging.getLogger().handlers) == 1
 
 
 def test_unknown_log_level_is_a_config_error(restore_root: None) -> None:
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
-        configure_logging(Settings(log_level="LOUD"), io.StringIO())
+        configure_logging(Settings.for_tests(log_level="LOUD"), io.StringIO())

@@ -18,7 +18,9 @@ LOCAL = "http://127.0.0.1:8000"
 PUBLIC = "https://shop.example"
 APP = Litestar(
     route_handlers=[],
-    state=State({"settings": Settings(accessgate_env="test", app_public_base_url=PUBLIC)}),
+    state=State(
+        {"settings": Settings.for_tests(accessgate_env="test", app_public_base_url=PUBLIC)}
+    ),
 )
 FACTORY = RequestFactory(app=APP, server="127.0.0.1", port=8000)
 

@@ -34,7 +34,9 @@ def test_refuses_production() -> None:
 async def test_checkout_is_derived_from_the_order_and_survives_a_restart() -> None:
     clock = SettableClock()
     core = create_memory_container(
-        Settings(accessgate_env="test", secret_key="s" * 32), clock=clock, gateway=gateway(clock)
+        Settings.for_tests(accessgate_env="test", secret_key="s" * 32),
+        clock=clock,
+        gateway=gateway(clock),
     )
     started = await core.start_checkout().execute(
         StartCheckoutCommand(mode="one_time", plan="one_time_basic", email="A@Example.com")
@@ -76,7 +78,7 @@ async def test_decline_fails_the_order() -> None:
     clock = SettableClock()
     gw = gateway(clock)
     core = create_memory_container(
-        Settings(accessgate_env="test", secret_key="s" * 32), clock=clock, gateway=gw
+        Settings.for_tests(accessgate_env="test", secret_key="s" * 32), clock=clock, gateway=gw
     )
     started = await core.start_checkout().execute(
         StartCheckoutCommand(mode="subscription", plan="sub_monthly", email="b@example.com")

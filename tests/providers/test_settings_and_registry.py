@@ -37,7 +37,7 @@ def test_several_providers_each_with_its_own_group() -> None:
     settings = load_settings(
         {"PAYMENT_PROVIDERS": "stripe, sandbox", "SANDBOX_WEBHOOK_SECRET": "sb"} | STRIPE
     )
-    assert settings.payment_providers == ("stripe", "sandbox")
+    assert settings.payments.payment_providers == ("stripe", "sandbox")
     stripe, sandbox = settings.provider_settings["stripe"], settings.provider_settings["sandbox"]
     assert isinstance(stripe, StripeSettings)
     assert stripe.webhook_secret == ("whsec_new", "whsec_old")
@@ -48,8 +48,10 @@ def test_several_providers_each_with_its_own_group() -> None:
 
 
 def test_the_seed_variable_is_a_one_item_list_and_both_at_once_is_refused() -> None:
-    assert load_settings({"PAYMENT_PROVIDER": "stripe"} | STRIPE).payment_providers == ("stripe",)
-    assert load_settings({}).payment_providers == ("sandbox",)
+    assert load_settings({"PAYMENT_PROVIDER": "stripe"} | STRIPE).payments.payment_providers == (
+        "stripe",
+    )
+    assert load_settings({}).payments.payment_providers == ("sandbox",)
     with pytest.raises(ConfigError, match="PAYMENT_PROVIDER and PAYMENT_PROVIDERS"):
         load_settings({"PAYMENT_PROVIDER": "sandbox", "PAYMENT_PROVIDERS": "sandbox"})
 
@@ -87,7 +89,9 @@ def test_the_unknown_provider_message_lists_the_installed_ones() -> None:
 
 
 def test_a_provider_listed_in_code_without_its_group_is_checked_when_built() -> None:
-    core = create_container(Settings(accessgate_env="test", payment_providers=("stripe",)))
+    core = create_container(
+        Settings.for_tests(accessgate_env="test", payment_providers=("stripe",))
+    )
     with pytest.raises(ConfigError, match="STRIPE_SECRET_KEY is required"):
         core.payments()
 

@@ -79,7 +79,7 @@ async def sql_app(
     graph_url: str,
 ) -> AsyncIterator[SqlApp]:
     """The app over ``backend`` storage with MobiSlon and Meta relaying to local servers."""
-    settings = Settings(
+    settings = Settings.for_tests(
         accessgate_env="test",
         app_public_base_url=BASE_URL,
         secret_key="field-tests-secret-key-0123456789",

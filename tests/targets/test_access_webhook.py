@@ -25,7 +25,7 @@ from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.order import Order
-from accessgate.domain.model.outbox import Channel, OutboxStatus, RetryPolicy
+from accessgate.domain.model.outbox import OutboxStatus, RetryPolicy
 from accessgate.domain.model.payment_event import EventOutcome, PaymentEvent, PaymentEventKind
 from accessgate.domain.model.status import AccessStatus
 from accessgate.domain.model.values import Locale, Mode, Money, PlanCode
@@ -109,7 +109,7 @@ async def test_each_access_change_reaches_a_flaky_shop_once(
     catalog = create_memory_container().catalog()
     async with sql_factory(backend, tmp_path=tmp_path, schema=schema) as factory:
         factory.subscribers = standard_subscribers(
-            tokens=tokens, retry=retry, targets=[Channel.ACCESS_WEBHOOK]
+            tokens=tokens, retry=retry, targets=["access_webhook"]
         )
         fulfil = FulfillPayment(
             uow=factory,
@@ -134,7 +134,7 @@ async def test_each_access_change_reaches_a_flaky_shop_once(
             sinks={},
             retry=retry,
             credentials=CredentialPolicy(),
-            targets={Channel.ACCESS_WEBHOOK: target},
+            targets={"access_webhook": target},
         )
         await add_order(factory, "ord_refunded", clock)
         await add_order(factory, "ord_lapsing", clock)
@@ -180,7 +180,7 @@ async def test_each_access_change_reaches_a_flaky_shop_once(
 
         async with factory(read_only=True) as uow:
             messages = await uow.outbox.list(limit=100)
-    webhooks = [m for m in messages if m.channel is Channel.ACCESS_WEBHOOK]
+    webhooks = [m for m in messages if m.channel == "target:access_webhook"]
     assert {m.status for m in webhooks} == {OutboxStatus.DELIVERED}
     assert shop.failures > 0
     assert shop.rejected == 0  # the 30% did fail, every signature held

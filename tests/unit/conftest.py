@@ -15,7 +15,7 @@ from accessgate.container import Core, create_memory_container
 from accessgate.domain.model.payment_event import EventOutcome
 from accessgate.domain.usecases.start_checkout import CheckoutStarted, StartCheckoutCommand
 
-SETTINGS = Settings(
+SETTINGS = Settings.for_tests(
     accessgate_env="test",
     secret_key="unit-test-secret-key-0123456789",
     telegram_bot_username="gate_bot",

@@ -136,7 +136,7 @@ def test_titles_fall_back_to_english_then_the_code() -> None:
 
 
 def test_without_a_file_seed_002_plans_come_from_the_settings() -> None:
-    settings = Settings(
+    settings = Settings.for_tests(
         plan_currency="eur",
         plan_one_time_basic_amount=2500,
         plan_sub_monthly_amount=700,
@@ -164,7 +164,7 @@ def test_without_a_file_seed_002_plans_come_from_the_settings() -> None:
     assert basic.title(Locale.RU) == "Бессрочный доступ"
     assert monthly.title(Locale.EN) == "Monthly subscription"
     assert monthly.title(Locale.RU) == "Ежемесячная подписка"
-    assert plan_catalog(Settings()).get("one_time_basic").provider_refs == {}
+    assert plan_catalog(Settings.for_tests()).get("one_time_basic").provider_refs == {}
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ def test_default_plan_settings_that_make_no_plan_stop_the_start(
     setting: dict[str, object], variable: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        plan_catalog(Settings(**setting))  # type: ignore[arg-type]
+        plan_catalog(Settings.for_tests(**setting))
     assert str(caught.value).startswith(variable)
 
 
@@ -335,7 +335,7 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^PLANS_FILE: cannot read .*nope\.toml"):
         load_catalogue_file(str(tmp_path / "nope.toml"))
     with pytest.raises(ConfigError) as caught:
-        create_memory_container(Settings(plans_file=str(tmp_path / "nope.toml")))
+        create_memory_container(Settings.for_tests(plans_file=str(tmp_path / "nope.toml")))
     assert str(caught.value).startswith("PLANS_FILE: cannot read")
 
 
@@ -358,7 +358,9 @@ async def test_a_plan_by_months_adds_calendar_months(tmp_path: Path) -> None:
     clock = SettableClock(datetime(2028, 1, 31, 10, 0, tzinfo=UTC))
     gateway = MemoryPaymentGateway(secret=b"webhook-secret", clock=clock)
     core = create_memory_container(
-        Settings(accessgate_env="test", plans_file=str(path)), clock=clock, gateway=gateway
+        Settings.for_tests(accessgate_env="test", plans_file=str(path)),
+        clock=clock,
+        gateway=gateway,
     )
     started = await core.start_checkout().execute(
         StartCheckoutCommand(
@@ -398,7 +400,7 @@ async def test_a_plan_by_months_adds_calendar_months(tmp_path: Path) -> None:
 async def test_a_checkout_in_a_currency_the_plan_lacks_names_the_field(tmp_path: Path) -> None:
     path = tmp_path / "plans.toml"
     path.write_text(QUARTERLY, encoding="utf-8")
-    core = create_memory_container(Settings(accessgate_env="test", plans_file=str(path)))
+    core = create_memory_container(Settings.for_tests(accessgate_env="test", plans_file=str(path)))
     with pytest.raises(ValidationError) as caught:
         await core.start_checkout().execute(
             StartCheckoutCommand(

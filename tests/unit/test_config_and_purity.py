@@ -9,9 +9,9 @@ from accessgate.config import ConfigError, load_settings
 
 def test_zero_configuration_is_valid() -> None:
     settings = load_settings({})
-    assert settings.payment_providers == ("sandbox",)
-    assert settings.database_url.startswith("sqlite+aiosqlite:///")
-    assert (settings.rate_limit_requests, settings.rate_limit_window) == (30, 60)
+    assert settings.payments.payment_providers == ("sandbox",)
+    assert settings.storage.database_url.startswith("sqlite+aiosqlite:///")
+    assert (settings.limits.rate_limit_requests, settings.limits.rate_limit_window) == (30, 60)
 
 
 def test_values_are_converted_and_lists_split() -> None:
@@ -22,9 +22,9 @@ def test_values_are_converted_and_lists_split() -> None:
             "TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
         }
     )
-    assert settings.rate_limit_requests == 5
-    assert settings.rate_limit_enabled is False
-    assert settings.trusted_proxies == ("10.0.0.1", "10.0.0.2")
+    assert settings.limits.rate_limit_requests == 5
+    assert settings.limits.rate_limit_enabled is False
+    assert settings.service.trusted_proxies == ("10.0.0.1", "10.0.0.2")
 
 
 @pytest.mark.parametrize(

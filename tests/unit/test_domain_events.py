@@ -43,7 +43,7 @@ def shop() -> tuple[App, RecordingAccessTarget]:
     gateway = MemoryPaymentGateway(secret=b"webhook-secret", clock=clock)
     target = RecordingAccessTarget()
     core = create_memory_container(
-        SETTINGS, clock=clock, gateway=gateway, targets={Channel.ACCESS_WEBHOOK: target}
+        SETTINGS, clock=clock, gateway=gateway, targets={"access_webhook": target}
     )
     return App(core=core, clock=clock, gateway=gateway), target
 
@@ -67,7 +67,7 @@ def verified(app: App, event: WireEvent) -> list[object]:
 
 
 def channels_of(app: App) -> list[str]:
-    return sorted(m.channel.value for m in app.store.tables.outbox.values())
+    return sorted(str(m.channel) for m in app.store.tables.outbox.values())
 
 
 async def test_fulfilment_records_events_and_the_subscribers_write_in_its_commit(
@@ -296,7 +296,9 @@ async def test_a_failing_target_is_retried_by_the_outbox(
     target.fail_with = DeliveryFailed("receiver down", retryable=True)
     report = await app.core.deliver_outbox().execute()
     assert report.retrying == 1  # the webhook (the email went out)
-    [message] = [m for m in app.store.tables.outbox.values() if m.channel is Channel.ACCESS_WEBHOOK]
+    [message] = [
+        m for m in app.store.tables.outbox.values() if m.channel == "target:access_webhook"
+    ]
     assert message.status is OutboxStatus.PENDING
     assert message.attempts == 1
     target.fail_with = None

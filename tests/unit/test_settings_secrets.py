@@ -19,6 +19,8 @@ SECRETS = {
     "INTERNAL_API_TOKEN": "s3cret-internal-token",
     "TELEGRAM_BOT_TOKEN": "123456789:AAHs3cretTelegramBotToken0123456789",
     "TELEGRAM_WEBHOOK_SECRET": "s3cret-telegram-webhook",
+    # The access webhook target's group (ACCESS_TARGETS defaults to it when its URL is set).
+    "ACCESS_WEBHOOK_SECRET": "whsec_czNjcmV0LWFjY2Vzcy13ZWJob29rLWtleS0wMTIz",
 }
 URL_PASSWORDS = {
     "DATABASE_URL": ("postgresql+asyncpg://shop:pgs3cretpass@db:5432/shop", "pgs3cretpass"),
@@ -35,10 +37,21 @@ OTHERS = {
 }
 
 
+def _field_names() -> list[str]:
+    """The top-level fields of Settings and every field of its core groups."""
+    defaults = Settings.for_tests()
+    names = list(Settings.__struct_fields__)
+    for name in Settings.__struct_fields__:
+        group = getattr(defaults, name)
+        if isinstance(group, SettingsGroup):
+            names += group.__struct_fields__
+    return names
+
+
 def _environ() -> dict[str, str]:
     """Every secret set: the named ones, and any other field the rule calls secret."""
     environ = dict(OTHERS) | SECRETS | {k: url for k, (url, _) in URL_PASSWORDS.items()}
-    for name in Settings.__struct_fields__:
+    for name in _field_names():
         if is_secret_name(name) and name.upper() not in environ:
             environ[name.upper()] = f"s3cret-{name.replace('_', '-')}-value"
     return environ
@@ -60,12 +73,14 @@ def _assert_hidden(text: str, environ: dict[str, str]) -> None:
 def test_repr_str_and_rich_show_no_secret() -> None:
     environ = _environ()
     settings = load_settings(environ)
-    assert settings.secret_key == SECRETS["SECRET_KEY"]  # the value itself is intact
-    assert settings.database_url == URL_PASSWORDS["DATABASE_URL"][0]
+    assert settings.service.secret_key == SECRETS["SECRET_KEY"]  # the value itself is intact
+    assert settings.storage.database_url == URL_PASSWORDS["DATABASE_URL"][0]
     for text in (repr(settings), str(settings), f"{settings}", repr([settings])):
         _assert_hidden(text, environ)
         assert MASK in text
-    rich = dict(settings.__rich_repr__())
+    _assert_hidden(repr(dict(settings.__rich_repr__())), environ)
+    groups = (settings.service, settings.storage, settings.limits, settings.mail)
+    rich = {name: value for group in groups for name, value in group.__rich_repr__()}
     _assert_hidden(repr(rich), environ)
     assert rich["secret_key"] == MASK
     assert rich["database_url"] == f"postgresql+asyncpg://shop:{MASK}@db:5432/shop"
@@ -81,6 +96,7 @@ def test_repr_str_and_rich_show_no_secret() -> None:
         {"SMTP_PORT": "not-a-port"},
         {"SECRET_KEY": "short-s3cret"},
         {"STRIPE_WEBHOOK_TOLERANCE": "-1"},
+        {"ACCESS_WEBHOOK_TIMEOUT": "0"},
         {"ACCESSGATE_ENV": "production", "PAYMENT_PROVIDER": "sandbox"},
     ],
 )

@@ -72,7 +72,7 @@ def test_telegram_user_id_must_be_positive_64_bit(bad: int) -> None:
 
 
 def test_plan_and_mode_must_agree() -> None:
-    catalog = plan_catalog(Settings())
+    catalog = plan_catalog(Settings.for_tests())
     assert catalog.for_checkout("subscription", "sub_monthly").period == Period.days(30)
     for mode, plan in [
         ("one_time", "sub_monthly"),

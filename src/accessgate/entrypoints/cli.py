@@ -87,7 +87,7 @@ def outbox(args: argparse.Namespace) -> int:
     """``accessgate outbox list [--status S] [--limit N]`` / ``outbox retry [ID ...]``."""
     try:
         settings = load_settings(os.environ)
-        missing = missing_database(settings.database_url)
+        missing = missing_database(settings.storage.database_url)
         if missing is not None:
             print(f"accessgate: {missing}", file=sys.stderr)
             return 2

@@ -125,9 +125,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s
 
 def wants_json(settings: Settings) -> bool:
     """JSON when ``LOG_FORMAT=json``, or ``auto`` in production; text otherwise."""
-    if settings.log_format == "auto":
+    if settings.service.log_format == "auto":
         return settings.is_production
-    return settings.log_format == "json"
+    return settings.service.log_format == "json"
 
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
@@ -149,7 +149,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     handler.setFormatter(
         JsonFormatter() if wants_json(settings) else logging.Formatter(TEXT_FORMAT)
     )
-    level = logging.getLevelName(settings.log_level.upper())
+    level = logging.getLevelName(settings.service.log_level.upper())
     if not isinstance(level, int):
         raise ConfigError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     root.addHandler(handler)

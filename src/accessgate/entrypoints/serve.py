@@ -121,7 +121,8 @@ def raise_open_file_limit() -> None:
 def _protocol(settings: Settings) -> type[asyncio.Protocol]:
     from accessgate.entrypoints.slow_clients import configure_timeouts
 
-    return configure_timeouts(settings.http_header_timeout, settings.http_body_timeout)
+    service = settings.service
+    return configure_timeouts(service.http_header_timeout, service.http_body_timeout)
 
 
 def create_worker_app() -> Any:
@@ -162,23 +163,23 @@ def serve(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
         "log_config": None,
-        "log_level": settings.log_level.lower(),
+        "log_level": settings.service.log_level.lower(),
         "proxy_headers": False,
         "server_header": False,
         "http": _protocol(settings),
-        "timeout_graceful_shutdown": settings.http_shutdown_timeout,
+        "timeout_graceful_shutdown": settings.service.http_shutdown_timeout,
     }
     log.info(
         "serving on http://%s:%d (public %s, providers %s, %d worker(s), outbox loop %s)",
         args.host,
         args.port,
-        settings.app_public_base_url,
-        ",".join(settings.payment_providers),
+        settings.service.app_public_base_url,
+        ",".join(settings.payments.payment_providers),
         args.workers,
         "off" if args.no_worker else "on",
     )
     if args.workers > 1:
-        if settings.database_url.startswith("memory://"):
+        if settings.storage.database_url.startswith("memory://"):
             log.warning("DATABASE_URL=memory:// keeps a separate store in every worker process")
         os.environ[NO_WORKER_ENV] = "1" if args.no_worker else "0"
         uvicorn.run(FACTORY, factory=True, workers=args.workers, **options)

@@ -66,8 +66,8 @@ class OutboxLoop:
         """The loop over a container's DeliverOutbox with the settings' batch and interval."""
         return cls(
             container.deliver_outbox(),
-            batch_size=settings.outbox_batch_size,
-            poll_interval=settings.outbox_poll_interval,
+            batch_size=settings.outbox.outbox_batch_size,
+            poll_interval=settings.outbox.outbox_poll_interval,
             expire=container.expire_accesses(),
         )
 

@@ -2,7 +2,8 @@
 
 A target is what "giving access" means to a shop: content inside its own bot,
 a Telegram channel, a VPN panel user, the shop's own backend. Each target has
-its own outbox channel; a subscriber writes one message per access change to
+its own outbox channel (``target:<name>``, see
+``domain.model.outbox.target_channel``); a subscriber writes one message per access change to
 it in the transaction of the change, and the outbox worker hands the message
 to the target with the outbox's retries. A target therefore sees each change
 at least once (exactly once after a recorded success) and possibly out of
@@ -17,8 +18,6 @@ from enum import StrEnum
 from typing import Protocol
 
 import msgspec
-
-from accessgate.domain.model.outbox import Channel
 
 
 class AccessChangeType(StrEnum):
@@ -68,17 +67,13 @@ class AccessChange(msgspec.Struct, frozen=True, kw_only=True):
 class AccessTarget(Protocol):
     """Applies access changes where access is used.
 
-    ``channel`` names the target's outbox channel. ``apply`` is called outside
-    any transaction, once per message (again after a failure that may pass):
+    The composition root knows each target by its plug-in's name, which also
+    names its outbox channel: the target itself needs no channel. ``apply``
+    is called outside any transaction, once per message (again after a failure that may pass):
     it returns when the change is applied (or was applied before: it must be
     idempotent by ``change.id``), and raises ``DeliveryFailed`` otherwise,
     saying whether a retry may help.
     """
-
-    @property
-    def channel(self) -> Channel:
-        """The outbox channel this target reads."""
-        ...
 
     async def apply(self, change: AccessChange) -> None:
         """Apply ``change``; raise ``DeliveryFailed`` if it could not be applied."""

@@ -12,7 +12,6 @@ import msgspec
 
 from accessgate.adapters.access_webhook.signing import WebhookSecret, sign
 from accessgate.domain.model.errors import DeliveryFailed
-from accessgate.domain.model.outbox import Channel
 from accessgate.ports.access_target import AccessChange
 from accessgate.ports.clock import Clock
 
@@ -90,11 +89,6 @@ class AccessWebhookTarget:
         self._timeout = timeout
         self._client = client
         self._owns_client = client is None
-
-    @property
-    def channel(self) -> Channel:
-        """The outbox channel of this target."""
-        return Channel.ACCESS_WEBHOOK
 
     async def apply(self, change: AccessChange) -> None:
         """POST the change; raise ``DeliveryFailed`` unless the receiver answered 2xx."""

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from accessgate.domain.model.errors import DeliveryFailed
-from accessgate.domain.model.outbox import Channel
+from accessgate.domain.model.outbox import target_channel
 from accessgate.ports.access_target import AccessChange
 
 
 class RecordingAccessTarget:
     """Keeps every change it applies in ``applied``.
 
-    Set ``fail_with`` to make every call fail (fault tests).
+    ``name`` is the target name it stands in for (its messages are on
+    ``target:<name>``). Set ``fail_with`` to make every call fail (fault tests).
     """
 
-    def __init__(self, channel: Channel = Channel.ACCESS_WEBHOOK) -> None:
-        self._channel = channel
+    def __init__(self, name: str = "access_webhook") -> None:
+        self.name = name
         self.applied: list[AccessChange] = []
         self.fail_with: DeliveryFailed | None = None
 
     @property
-    def channel(self) -> Channel:
-        """The outbox channel it reads."""
-        return self._channel
+    def channel(self) -> str:
+        """The outbox channel it reads (``target:<name>``)."""
+        return target_channel(self.name)
 
     async def apply(self, change: AccessChange) -> None:
         """Record the change, or raise ``fail_with``."""

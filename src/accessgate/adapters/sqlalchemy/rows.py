@@ -9,7 +9,7 @@ from sqlalchemy import RowMapping
 from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
 from accessgate.domain.model.order import Order
-from accessgate.domain.model.outbox import Channel, OutboxMessage, OutboxStatus
+from accessgate.domain.model.outbox import OutboxMessage, OutboxStatus, parse_channel
 from accessgate.domain.model.payment_event import (
     EventOutcome,
     PaymentEventKind,
@@ -178,7 +178,7 @@ def outbox_row(message: OutboxMessage) -> Row:
     """The row of an outbox message (payload as JSON)."""
     row: Row = {name: getattr(message, name) for name in _OUTBOX_PLAIN}
     row.update(
-        channel=message.channel.value, status=message.status.value, payload=dict(message.payload)
+        channel=str(message.channel), status=message.status.value, payload=dict(message.payload)
     )
     return row
 
@@ -187,7 +187,7 @@ def to_outbox(row: RowMapping) -> OutboxMessage:
     """The outbox message of a row."""
     return OutboxMessage(
         **{name: row[name] for name in _OUTBOX_PLAIN},
-        channel=Channel(row["channel"]),
+        channel=parse_channel(row["channel"]),
         status=OutboxStatus(row["status"]),
         payload={str(k): str(v) for k, v in row["payload"].items()},
     )

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from accessgate.domain.model.currency import MAX_CURRENCY_LENGTH
-from accessgate.domain.model.outbox import MAX_DEDUPE_KEY
+from accessgate.domain.model.outbox import MAX_CHANNEL, MAX_DEDUPE_KEY
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -166,7 +166,7 @@ outbox = Table(
     "outbox",
     metadata,
     _id(primary_key=True),
-    Column("channel", String(32), nullable=False),
+    Column("channel", String(MAX_CHANNEL), nullable=False),
     Column("dedupe_key", String(MAX_DEDUPE_KEY), nullable=False, unique=True),
     Column("payload", JSON, nullable=False),
     _ts("created_at"),

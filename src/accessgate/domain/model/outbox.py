@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -19,13 +20,55 @@ class OutboxStatus(StrEnum):
 
 
 class Channel(StrEnum):
-    """Where a message goes: the Mailer, a tracking sink, or an access target."""
+    """The core channels: the Mailer and the tracking sinks.
+
+    An access target's channel is not a member: it is the string
+    :func:`target_channel` makes from the target's name (``target:<name>``),
+    so a new target needs no edit here. :attr:`OutboxMessage.channel` holds
+    either.
+    """
 
     EMAIL = "email"
     MOBISLON = "mobislon"
     META = "meta"
-    # Access targets: one channel each.
-    ACCESS_WEBHOOK = "access_webhook"
+
+
+# The channels of access targets: ``target:<name>``, the name a plug-in's
+# (``ACCESS_TARGETS``): a lower-case letter, then up to 63 of ``[a-z0-9_]``.
+TARGET_CHANNEL_PREFIX = "target:"
+TARGET_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# The longest channel the storage holds (``outbox.channel``).
+MAX_CHANNEL = 80
+
+
+def target_channel(name: str) -> str:
+    """The outbox channel of the access target ``name`` (``target:<name>``).
+
+    Raises:
+        ValueError: ``name`` is not a target name (``[a-z][a-z0-9_]{0,63}``).
+
+    """
+    if not TARGET_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name[:80]!r} is not an access target name "
+            "(a lower-case letter, then up to 63 of a-z, 0-9 and _)"
+        )
+    return TARGET_CHANNEL_PREFIX + name
+
+
+def target_of(channel: str) -> str | None:
+    """The access target name of ``channel``, or ``None`` for a core channel."""
+    if channel.startswith(TARGET_CHANNEL_PREFIX):
+        return channel[len(TARGET_CHANNEL_PREFIX) :]
+    return None
+
+
+def parse_channel(value: str) -> str:
+    """A stored channel: a :class:`Channel` member for a core one, else the string as it is."""
+    try:
+        return Channel(value)
+    except ValueError:
+        return value
 
 
 class EmailTemplate(StrEnum):
@@ -63,11 +106,13 @@ class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
     ``dedupe_key`` is unique: the same side effect is written at most once
     (for example one MobiSlon postback per clickid and status). ``payload``
     names what to deliver and never holds a secret: the email of a token or a
-    code refers to the record the secret is derived from.
+    code refers to the record the secret is derived from. ``channel`` is a
+    core :class:`Channel` or an access target's ``target:<name>``: compare it
+    with ``==``.
     """
 
     id: str
-    channel: Channel
+    channel: str
     dedupe_key: str
     payload: dict[str, str]
     created_at: datetime
@@ -115,6 +160,12 @@ class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
             next_attempt_at=now + policy.delay(attempts, jitter),
             locked_until=None,
             last_error=reason[:500],
+        )
+
+    def postponed(self, reason: str, until: datetime) -> OutboxMessage:
+        """Not attempted (nothing here can deliver it): pending again at ``until``, attempts kept."""
+        return msgspec.structs.replace(
+            self, next_attempt_at=until, locked_until=None, last_error=reason[:500]
         )
 
     def retried(self, now: datetime) -> OutboxMessage:

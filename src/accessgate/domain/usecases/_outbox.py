@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from accessgate.domain.model.outbox import Channel, OutboxMessage, RetryPolicy
+from accessgate.domain.model.outbox import OutboxMessage, RetryPolicy
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWork
 
-# What a use case asks to send: the channel, the dedupe key and the payload.
-Side = tuple[Channel, str, dict[str, str]]
+# What a use case asks to send: the channel (a core ``Channel`` or
+# ``target:<name>``), the dedupe key and the payload.
+Side = tuple[str, str, dict[str, str]]
 
 
 def due_now(
@@ -32,7 +33,7 @@ def due_now(
 async def enqueue(
     uow: UnitOfWork,
     *,
-    channel: Channel,
+    channel: str,
     dedupe_key: str,
     payload: dict[str, str],
     now: datetime,

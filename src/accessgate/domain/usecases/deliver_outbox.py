@@ -19,6 +19,7 @@ from accessgate.domain.model.outbox import (
     OutboxMessage,
     OutboxStatus,
     RetryPolicy,
+    target_of,
 )
 from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases._portal import open_portal, portal_order
@@ -40,10 +41,20 @@ class DeliveryReport(msgspec.Struct, kw_only=True):
     retrying: int = 0
     failed: int = 0
     discarded: int = 0
+    # For an access target not configured in this process: left pending, not attempted.
+    postponed: int = 0
 
 
 class _Skip(Exception):
     """A message with nothing left to send."""
+
+
+class _NoTarget(Exception):
+    """A message for an access target that is not configured here: not attempted."""
+
+
+# What became of one message: sent (None), failed, nothing to send, or not here to send.
+_Outcome = DeliveryFailed | _Skip | _NoTarget | None
 
 
 class DeliverOutbox:
@@ -65,9 +76,15 @@ class DeliverOutbox:
           discarded. A portal session is opened with the order's own provider just before
           its email is sent, outside any transaction.
         * Tracking events go to their channel's sink in one batch per channel.
-        * Access changes go to the access target of their channel, one call per
-          message (at most ``target_concurrency`` at once per target), with the
-          message id as the change's stable id.
+        * Access changes go to the access target their channel names
+          (``target:<name>``), one call per message (at most
+          ``target_concurrency`` at once per target), with the message id as
+          the change's stable id.
+        * A change for a target that is not configured here (taken out of
+          ``ACCESS_TARGETS``, or a worker started without it) is not attempted:
+          it stays pending, its attempts untouched, due again after
+          ``absent_target_delay``, with the reason in ``last_error``; it is
+          delivered once a worker that has the target takes it.
     """
 
     def __init__(
@@ -85,12 +102,14 @@ class DeliverOutbox:
         lease: timedelta = timedelta(minutes=2),
         default_locale: Locale = Locale.EN,
         providers: PaymentProviders | None = None,
-        targets: Mapping[Channel, AccessTarget] | None = None,
+        targets: Mapping[str, AccessTarget] | None = None,
         target_concurrency: int = 8,
+        absent_target_delay: timedelta = timedelta(minutes=5),
     ) -> None:
         self._uow = uow
         self._targets = dict(targets or {})
         self._target_slots = max(1, target_concurrency)
+        self._absent_target_delay = absent_target_delay
         self._clock = clock
         self._tokens = tokens
         self._codec = codec
@@ -112,20 +131,25 @@ class DeliverOutbox:
         report = DeliveryReport(claimed=len(claimed))
         if not claimed:
             return report
-        results: dict[str, DeliveryFailed | _Skip | None] = {}
-        emails = [m for m in claimed if m.channel is Channel.EMAIL]
+        results: dict[str, _Outcome] = {}
+        emails = [m for m in claimed if m.channel == Channel.EMAIL]
         if emails:
             results |= await self._send_emails(emails)
-        by_channel: dict[Channel, list[OutboxMessage]] = defaultdict(list)
+        by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
         for message in claimed:
-            if message.channel is not Channel.EMAIL:
+            if message.channel != Channel.EMAIL:
                 by_channel[message.channel].append(message)
         for channel, messages in by_channel.items():
-            target = self._targets.get(channel)
-            if target is not None:
-                results |= await self._send_changes(target, messages)
-            else:
+            name = target_of(channel)
+            if name is None:
                 results |= await self._send_tracking(channel, messages)
+                continue
+            target = self._targets.get(name)
+            if target is None:
+                absent = _NoTarget(f"access target {name!r} is not configured here; kept pending")
+                results |= {m.id: absent for m in messages}
+            else:
+                results |= await self._send_changes(target, messages)
         await self._record(claimed, results, report)
         return report
 
@@ -228,8 +252,13 @@ class DeliverOutbox:
         return msgspec.structs.replace(email, context=context)
 
     async def _send_tracking(
-        self, channel: Channel, messages: list[OutboxMessage]
+        self, name: str, messages: list[OutboxMessage]
     ) -> dict[str, DeliveryFailed | _Skip | None]:
+        try:
+            channel = Channel(name)
+        except ValueError:
+            failure = DeliveryFailed(f"unknown channel {name[:80]!r}", retryable=False)
+            return {m.id: failure for m in messages}
         sink = self._sinks.get(channel)
         if sink is None:
             failure = DeliveryFailed(f"no sink configured for {channel}", retryable=False)
@@ -270,7 +299,7 @@ class DeliverOutbox:
     async def _record(
         self,
         claimed: list[OutboxMessage],
-        results: Mapping[str, DeliveryFailed | _Skip | None],
+        results: Mapping[str, _Outcome],
         report: DeliveryReport,
     ) -> None:
         now = self._clock.now()
@@ -279,7 +308,9 @@ class DeliverOutbox:
                 outcome = results.get(message.id, DeliveryFailed("not attempted"))
                 updated = self._after(message, outcome, now)
                 await uow.outbox.update(updated)
-                if updated.status is OutboxStatus.DELIVERED:
+                if isinstance(outcome, _NoTarget):
+                    report.postponed += 1
+                elif updated.status is OutboxStatus.DELIVERED:
                     report.delivered += 1
                 elif updated.status is OutboxStatus.DISCARDED:
                     report.discarded += 1
@@ -289,11 +320,11 @@ class DeliverOutbox:
                     report.retrying += 1
             await uow.commit()
 
-    def _after(
-        self, message: OutboxMessage, outcome: DeliveryFailed | _Skip | None, now: datetime
-    ) -> OutboxMessage:
+    def _after(self, message: OutboxMessage, outcome: _Outcome, now: datetime) -> OutboxMessage:
         if outcome is None:
             return message.delivered(now)
+        if isinstance(outcome, _NoTarget):
+            return message.postponed(str(outcome), now + self._absent_target_delay)
         if isinstance(outcome, _Skip):
             return message.discarded(str(outcome))
         return message.failed_attempt(

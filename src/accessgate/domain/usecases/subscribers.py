@@ -33,6 +33,7 @@ from accessgate.domain.model.outbox import (
     OutboxMessage,
     RetryPolicy,
     mobislon_dedupe_key,
+    target_channel,
 )
 from accessgate.domain.usecases._outbox import due_now
 from accessgate.ports.access_target import AccessChangeType
@@ -48,7 +49,7 @@ class _Writer:
         self._retry = retry
 
     def _message(
-        self, channel: Channel, dedupe_key: str, payload: dict[str, str], at: datetime
+        self, channel: str, dedupe_key: str, payload: dict[str, str], at: datetime
     ) -> OutboxMessage:
         return due_now(
             (channel, dedupe_key, payload), now=at, tokens=self._tokens, retry=self._retry
@@ -139,10 +140,11 @@ def _iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.isoformat()
 
 
-def access_change_key(channel: Channel, event: AccessEvent) -> str:
-    """The dedupe key of an access change for one target: each change is written once.
+def access_change_key(target: str, event: AccessEvent) -> str:
+    """The dedupe key of an access change for the target named ``target``: each change is written once.
 
-    Granted and revoked happen once per order; an activation once per account
+    The key starts with the target's name (``access_webhook:access.granted:<order>``,
+    as before targets were plug-ins). Granted and revoked happen once per order; an activation once per account
     and moment; an extension once per new end; an expiry once per period end.
     """
     change = _TYPES[type(event)]
@@ -154,7 +156,7 @@ def access_change_key(channel: Channel, event: AccessEvent) -> str:
         detail = _iso(access.ends_at())
     else:
         detail = ""
-    return f"{channel.value}:{change.value}:{order_id}" + (f":{detail}" if detail else "")
+    return f"{target}:{change.value}:{order_id}" + (f":{detail}" if detail else "")
 
 
 def access_change_payload(event: AccessEvent) -> dict[str, str]:
@@ -186,17 +188,18 @@ def access_change_payload(event: AccessEvent) -> dict[str, str]:
 
 
 class AccessTargetFeed(_Writer):
-    """Every access change -> one message on an access target's own channel."""
+    """Every access change -> one message on an access target's own channel (``target:<name>``)."""
 
-    def __init__(self, channel: Channel, *, tokens: TokenFactory, retry: RetryPolicy) -> None:
+    def __init__(self, target: str, *, tokens: TokenFactory, retry: RetryPolicy) -> None:
         super().__init__(tokens=tokens, retry=retry)
-        self.channel = channel
+        self.target = target
+        self.channel = target_channel(target)
 
     async def __call__(self, uow: UnitOfWork, event: AccessEvent) -> Sequence[OutboxMessage]:
         """The change for this target."""
         if type(event) not in _TYPES:
             return []
-        key = access_change_key(self.channel, event)
+        key = access_change_key(self.target, event)
         return [self._message(self.channel, key, access_change_payload(event), event.at)]
 
 
@@ -205,7 +208,7 @@ def standard_subscribers(
     tokens: TokenFactory,
     retry: RetryPolicy,
     channels: Iterable[Channel] = (Channel.EMAIL,),
-    targets: Iterable[Channel] = (),
+    targets: Iterable[str] = (),
 ) -> Subscribers:
     """The subscribers of a shop: the emails always, the relays and targets that are enabled.
 
@@ -213,7 +216,8 @@ def standard_subscribers(
         tokens: makes the message ids.
         retry: the outbox retry policy (the attempt budget of each message).
         channels: the enabled relay channels (``Channel.MOBISLON``, ``Channel.META``).
-        targets: the outbox channels of the configured access targets.
+        targets: the names of the configured access targets (each writes to
+            its own channel, ``target:<name>``).
 
     """
     enabled = frozenset(channels)
@@ -224,6 +228,6 @@ def standard_subscribers(
         subscribers.on(OrderPaid, MobislonPaySuccess(tokens=tokens, retry=retry))
     if Channel.META in enabled:
         subscribers.on(OrderPaid, MetaPurchase(tokens=tokens, retry=retry))
-    for channel in targets:
-        subscribers.on(AccessEvent, AccessTargetFeed(channel, tokens=tokens, retry=retry))
+    for target in targets:
+        subscribers.on(AccessEvent, AccessTargetFeed(target, tokens=tokens, retry=retry))
     return subscribers

@@ -112,31 +112,32 @@ def create_app(
         rate_limit_prefix: the Redis key prefix of the rate-limit counters.
 
     """
-    client_address = ClientAddress(parse_trusted_proxies(settings.trusted_proxies))
-    redis = _redis(settings.redis_url) if settings.redis_url else None
+    client_address = ClientAddress(parse_trusted_proxies(settings.service.trusted_proxies))
+    redis = _redis(settings.limits.redis_url) if settings.limits.redis_url else None
     store: RateLimitStore = (
         RedisRateLimitStore(redis, rate_limit_prefix) if redis else MemoryRateLimitStore()
     )
     limiter = strict_limiter = bot_restore_limiter = None
-    if settings.rate_limit_enabled:
+    limits = settings.limits
+    if limits.rate_limit_enabled:
         limiter = RateLimiter(
-            store, settings.rate_limit_requests, settings.rate_limit_window, client_address
+            store, limits.rate_limit_requests, limits.rate_limit_window, client_address
         )
-        strict = (store, settings.restore_rate_limit_requests, settings.rate_limit_window)
+        strict = (store, limits.restore_rate_limit_requests, limits.rate_limit_window)
         strict_limiter = RateLimiter(*strict, client_address, scope="strict:")
         bot_restore_limiter = RateLimiter(
             *strict, client_address, scope="bot-restore:", key=body_email_key(client_address)
         )
-    guard = InternalTokenGuard(settings.internal_api_token)
+    guard = InternalTokenGuard(settings.bot.internal_api_token)
     metrics = ServiceMetrics()
     gauges = CachedGauges(lambda: container.read_gauges().execute())
     checks: dict[str, Any] = {"database": lambda: container.uow().check()}
     if redis is not None:
         checks["redis"] = redis.ping
-    if settings.telegram_bot_token:
-        checks["bot"] = bot_check(settings.telegram_bot_token)
+    if settings.bot.telegram_bot_token:
+        checks["bot"] = bot_check(settings.bot.telegram_bot_token)
     checks["outbox"] = outbox_check(gauges)
-    observed = [metrics_endpoint] if settings.metrics_enabled else []
+    observed = [metrics_endpoint] if settings.service.metrics_enabled else []
     dependencies = {name: _provider(container, name) for name in USE_CASES}
     dependencies |= {
         "payment_providers": _provider(container, "payments"),

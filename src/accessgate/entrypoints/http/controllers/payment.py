@@ -139,7 +139,7 @@ class PaymentController(Controller):
         whoever knows the email (USER_NOT_FOUND for an address without one).
         """
         settings: Settings = request.app.state["settings"]
-        if settings.customer_portal_mode == "direct":
+        if settings.payments.customer_portal_mode == "direct":
             return PortalResponse(portal_url=await open_customer_portal.execute(data.email))
         await request_portal_link.execute(data.email)
         return PortalLinkSent(status="portal_link_sent")

@@ -125,7 +125,7 @@ async def pay_submit(request: AnyRequest) -> Response[Any]:
                 locale=values["locale"] or locale.value,
                 telegram_chat_id=values["telegram_chat_id"] or None,
                 fbclid=values["fbclid"] or None,
-                client_ip=ClientAddress(parse_trusted_proxies(settings.trusted_proxies))(
+                client_ip=ClientAddress(parse_trusted_proxies(settings.service.trusted_proxies))(
                     cast(Any, request)
                 ),
                 user_agent=request.headers.get("user-agent", "")[:MAX_FIELD] or None,

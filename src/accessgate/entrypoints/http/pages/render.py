@@ -83,7 +83,7 @@ def container_of(request: AnyRequest) -> Core:
 
 def locale_of(request: AnyRequest, order_locale: Locale | None = None) -> Locale:
     """The language of the page for this request."""
-    return page_locale(request, Locale(settings_of(request).default_locale), order_locale)
+    return page_locale(request, Locale(settings_of(request).service.default_locale), order_locale)
 
 
 def money(amount: int, currency: str) -> str:
@@ -160,7 +160,7 @@ def parse_origin(url: str) -> Origin | None:
 
 def allowed_origins(request: AnyRequest) -> set[Origin]:
     """This service's origins: ``APP_PUBLIC_BASE_URL`` and the address the request was sent to."""
-    candidates = (settings_of(request).app_public_base_url, str(request.base_url))
+    candidates = (settings_of(request).service.app_public_base_url, str(request.base_url))
     return {origin for url in candidates if (origin := parse_origin(url)) is not None}
 
 
