@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from accessgate.domain.model.errors import StorageError, TokenUsed
+from accessgate.domain.model.payment_event import EventOutcome
 from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.storage import helpers as h
 
@@ -136,6 +137,26 @@ async def test_payment_events_are_unique_per_provider(uow_factory: UnitOfWorkFac
         assert await uow.payment_events.get("memory", "evt_1") == h.event("ord_1", "evt_1")
         assert await uow.payment_events.get("memory", "evt_2") is None
         assert await uow.payment_events.get("other", "evt_1") is None
+
+
+async def test_an_event_record_comes_first_and_is_settled_in_its_unit(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    # The record is written before its order is looked up, naming whatever order
+    # the event claims (no foreign key): an unknown one is rolled back with the unit.
+    async with uow_factory() as uow:
+        assert await uow.payment_events.add(h.event("ord_unknown", "evt_1"))
+        await uow.rollback()
+    async with uow_factory() as uow:
+        assert await uow.payment_events.get("memory", "evt_1") is None
+        await uow.orders.add(h.order(1))
+        recorded = h.event("ord_unknown", "evt_1")
+        assert await uow.payment_events.add(recorded)
+        settled = msgspec.structs.replace(recorded, order_id="ord_1", outcome=EventOutcome.STALE)
+        await uow.payment_events.update(settled)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.payment_events.get("memory", "evt_1") == settled
 
 
 async def test_a_duplicate_add_does_not_spoil_the_unit(uow_factory: UnitOfWorkFactory) -> None:

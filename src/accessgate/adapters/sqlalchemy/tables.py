@@ -155,8 +155,9 @@ payment_events = Table(
     Column("provider", String(32), primary_key=True),
     Column("event_id", String(255), primary_key=True),
     Column("kind", String(32), nullable=False),
-    # NULL only inside the transaction that records the event first (0005).
-    _id("order_id", ForeignKey("orders.id"), nullable=True, index=True),
+    # The order the event claims, written before the order is looked up (0005):
+    # no foreign key; an event whose order is unknown rolls its record back.
+    _id("order_id", nullable=True, index=True),
     _ts("occurred_at"),
     _ts("received_at"),
     Column("outcome", String(32), nullable=False),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import msgspec
-
 from accessgate.domain.model.access import Access
 from accessgate.domain.model.catalogue import PlanCatalog
 from accessgate.domain.model.errors import PaymentNotFound
@@ -23,9 +21,9 @@ from accessgate.domain.model.payment_event import (
     EventOutcome,
     PaymentEvent,
     PaymentEventKind,
-    PaymentEventRecord,
 )
 from accessgate.domain.model.status import AccessStatus, FulfillmentStatus, PaymentStatus
+from accessgate.domain.usecases._event_record import record_first, settle_record
 from accessgate.domain.usecases._lookup import order_of_event
 from accessgate.ports.clock import Clock
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
@@ -81,16 +79,8 @@ class ApplySubscriptionEvent:
             raise ValueError("completion events go to FulfillPayment")
         now = self._clock.now()
         async with self._uow() as uow:
-            record = PaymentEventRecord(
-                provider=event.provider,
-                event_id=event.event_id,
-                kind=event.kind,
-                order_id=None,
-                occurred_at=event.occurred_at,
-                received_at=now,
-                outcome=EventOutcome.RECEIVED,
-            )
-            if not await uow.payment_events.add(record):
+            record = await record_first(uow, event, now, EventOutcome.APPLIED)
+            if record is None:
                 return EventOutcome.DUPLICATE
             order = await order_of_event(uow, event)
             access = await uow.accesses.get(order.id, for_update=True)
@@ -116,9 +106,7 @@ class ApplySubscriptionEvent:
                 change = access_change(event, new_order, access, new_access, now)
                 if change is not None:
                     uow.record(change)
-            await uow.payment_events.update(
-                msgspec.structs.replace(record, order_id=order.id, outcome=outcome)
-            )
+            await settle_record(uow, record, order.id, outcome)
             await uow.commit()
         return outcome
 

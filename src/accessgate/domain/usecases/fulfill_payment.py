@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import msgspec
-
 from accessgate.domain.model.catalogue import PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.errors import InvalidAmount, PaymentNotFound
@@ -16,9 +14,9 @@ from accessgate.domain.model.payment_event import (
     FULFILLING_KINDS,
     EventOutcome,
     PaymentEvent,
-    PaymentEventRecord,
 )
 from accessgate.domain.model.status import FulfillmentStatus, PaymentStatus
+from accessgate.domain.usecases._event_record import record_first, settle_record
 from accessgate.domain.usecases._lookup import order_of_event
 from accessgate.ports.clock import Clock
 from accessgate.ports.tokens import TokenFactory
@@ -71,16 +69,9 @@ class FulfillPayment:
             raise ValueError(f"FulfillPayment does not apply {event.kind} events")
         now = self._clock.now()
         async with self._uow() as uow:
-            record = PaymentEventRecord(
-                provider=event.provider,
-                event_id=event.event_id,
-                kind=event.kind,
-                order_id=None,
-                occurred_at=event.occurred_at,
-                received_at=now,
-                outcome=EventOutcome.RECEIVED,
-            )
-            if not await uow.payment_events.add(record):
+            expected = EventOutcome.FULFILLED if event.paid else EventOutcome.AWAITING_PAYMENT
+            record = await record_first(uow, event, now, expected)
+            if record is None:
                 return EventOutcome.DUPLICATE
             order = await order_of_event(uow, event)
             outcome = self._outcome(order, event)
@@ -94,9 +85,7 @@ class FulfillPayment:
                 await self._fulfil(uow, order, event, now)
             else:
                 await uow.orders.update(order)
-            await uow.payment_events.update(
-                msgspec.structs.replace(record, order_id=order.id, outcome=outcome)
-            )
+            await settle_record(uow, record, order.id, outcome)
             await uow.commit()
         return outcome
 

@@ -1,8 +1,11 @@
 """Payment events are recorded before their order is known; accesses expire by a job.
 
-``payment_events.order_id`` becomes nullable: a use case inserts the event
-record as its first statement (a duplicate stops there) and fills in the order
-and the outcome before it commits, so a committed record always names its order.
+``payment_events.order_id`` becomes nullable and loses its foreign key: a use
+case inserts the event record as its first statement (a duplicate stops there),
+naming the order the event claims, before it has looked the order up; an event
+whose order does not exist (or is another provider's) rolls the whole unit of
+work back, the record with it, so a committed record always names its order.
+(Orders are never deleted.)
 ``ix_accesses_status_valid_until`` serves the expiry job's search for accesses
 that still run but whose period has ended.
 
@@ -24,8 +27,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _payment_events(order_id_nullable: bool) -> sa.Table:
+def _payment_events(order_id_nullable: bool, *, foreign_key: bool = True) -> sa.Table:
     """``payment_events`` as 0001 made it, so SQLite's batch copy needs no reflection (``--sql``)."""
+    constraints: list[sa.ForeignKeyConstraint] = []
+    if foreign_key:
+        constraints.append(
+            sa.ForeignKeyConstraint(
+                ["order_id"], ["orders.id"], name="fk_payment_events_order_id_orders"
+            )
+        )
     return sa.Table(
         "payment_events",
         sa.MetaData(),
@@ -36,9 +46,7 @@ def _payment_events(order_id_nullable: bool) -> sa.Table:
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name="fk_payment_events_order_id_orders"
-        ),
+        *constraints,
         sa.PrimaryKeyConstraint("provider", "event_id", name="pk_payment_events"),
         sa.Index("ix_payment_events_order_id", "order_id"),
     )
@@ -48,6 +56,7 @@ def upgrade() -> None:
     """Let ``payment_events.order_id`` be NULL; index accesses by status and period end."""
     with op.batch_alter_table("payment_events", copy_from=_payment_events(False)) as batch:
         batch.alter_column("order_id", existing_type=sa.String(64), nullable=True)
+        batch.drop_constraint("fk_payment_events_order_id_orders", type_="foreignkey")
     op.create_index(
         "ix_accesses_status_valid_until", "accesses", ["status", "valid_until"], unique=False
     )
@@ -57,5 +66,10 @@ def downgrade() -> None:
     """Drop the index; ``payment_events.order_id`` is NOT NULL again."""
     op.drop_index("ix_accesses_status_valid_until", table_name="accesses")
     op.execute("DELETE FROM payment_events WHERE order_id IS NULL")
-    with op.batch_alter_table("payment_events", copy_from=_payment_events(True)) as batch:
+    with op.batch_alter_table(
+        "payment_events", copy_from=_payment_events(True, foreign_key=False)
+    ) as batch:
         batch.alter_column("order_id", existing_type=sa.String(64), nullable=False)
+        batch.create_foreign_key(
+            "fk_payment_events_order_id_orders", "orders", ["order_id"], ["id"]
+        )
