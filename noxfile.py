@@ -72,6 +72,35 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "bench.run", *session.posargs)
 
 
+# The functions whose arguments are texts to translate (accessgate.support.i18n);
+# tests/unit/test_i18n.py extracts with the same keywords.
+I18N_KEYWORDS = ("translate:2", "plural:2,3", "translate_in_context:2c,3", "mark")
+
+
+@nox.session(python=PYTHON)
+def i18n(session: nox.Session) -> None:
+    """Extract the texts and update the catalogues with them (not a default session).
+
+    ``pybabel extract`` (babel.cfg: Python and the Jinja templates under src/)
+    writes a template (.pot, in the session's temporary folder); ``pybabel update``
+    merges it into every catalogue, new texts untranslated. Translate them in the .po files, then run
+    the tests (tests/unit/test_i18n.py fails on an untranslated Russian text).
+    See docs/translations.md.
+    """
+    session.install("Babel>=2.14", "jinja2>=3.1")
+    keywords = [f"--keyword={spec}" for spec in I18N_KEYWORDS]
+    pot = os.path.join(session.create_tmp(), "accessgate.pot")
+    session.run(
+        "pybabel", "extract", "--mapping-file=babel.cfg", *keywords, "--no-wrap",
+        "--sort-by-file", "--project=accessgate", "--copyright-holder=accessgate contributors",
+        f"--output-file={pot}", ".",
+    )  # fmt: skip
+    session.run(
+        "pybabel", "update", f"--input-file={pot}", "--output-dir=src/accessgate/locale",
+        "--domain=accessgate", "--no-wrap", "--ignore-obsolete", *session.posargs,
+    )  # fmt: skip
+
+
 def _install_debian_packages(session: nox.Session, wanted: dict[str, str]) -> None:
     """Install the Debian packages whose program (a name or a path) is missing.
 

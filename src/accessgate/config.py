@@ -275,6 +275,40 @@ def _url_password(value: str) -> str | None:
         return None
 
 
+_WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def bot_rules(bot: BotSettings) -> list[tuple[bool, str]]:
+    """The rules of the bot group: webhook mode needs its token and secret (Telegram's alphabet)."""
+    webhook = bot.bot_mode == "webhook"
+    secret = bot.telegram_webhook_secret
+    url = bot.bot_access_api_url or ""
+    return [
+        (webhook and not secret, "TELEGRAM_WEBHOOK_SECRET is required when BOT_MODE=webhook"),
+        (
+            webhook and not bot.telegram_bot_token,
+            "TELEGRAM_BOT_TOKEN is required when BOT_MODE=webhook",
+        ),
+        (
+            bool(secret) and not _WEBHOOK_SECRET_RE.fullmatch(secret or ""),
+            "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+        ),
+        (
+            bool(url) and not url.lower().startswith(("http://", "https://")),
+            "BOT_ACCESS_API_URL must start with http:// or https://",
+        ),
+        (
+            bool(url) and not bot.internal_api_token,
+            "INTERNAL_API_TOKEN is required when BOT_ACCESS_API_URL is set",
+        ),
+        (
+            bool(bot.telegram_api_base)
+            and not (bot.telegram_api_base or "").lower().startswith(("http://", "https://")),
+            "TELEGRAM_API_BASE must start with http:// or https://",
+        ),
+    ]
+
+
 def check_settings(settings: Settings) -> None:
     """Reject contradictory settings with one line naming the variable."""
     service, payments, catalogue = settings.service, settings.payments, settings.catalogue
@@ -334,6 +368,7 @@ def check_settings(settings: Settings) -> None:
             bool(mail.smtp_host) and not (mail.smtp_from or mail.smtp_username),
             "SMTP_FROM (or SMTP_USERNAME) is required when SMTP_HOST is set",
         ),
+        *bot_rules(settings.bot),
     ]
     if service.is_production:
         rules += [

@@ -142,3 +142,6 @@ class BotSettings(SettingsGroup, frozen=True, kw_only=True):
     bot_pay_url: str | None = None
     telegram_webhook_secret: str | None = None
     internal_api_token: str | None = None
+    # The accessgate service the bot calls over HTTP (``/api/bot/*`` with
+    # INTERNAL_API_TOKEN) when it runs as its own service; unset: in-process.
+    bot_access_api_url: str | None = None

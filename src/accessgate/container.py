@@ -15,6 +15,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from accessgate.adapters.access_client.inprocess import InProcessAccessClient
 from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.memory.mailer import RecordingMailer
 from accessgate.adapters.memory.payment_gateway import MemoryPaymentGateway
@@ -50,6 +51,8 @@ from accessgate.domain.usecases.retry_outbox import RetryOutboxMessages
 from accessgate.domain.usecases.session_status import GetSessionStatus
 from accessgate.domain.usecases.start_checkout import StartCheckout
 from accessgate.domain.usecases.subscribers import standard_subscribers
+from accessgate.domain.usecases.telegram_access import DescribeTelegramAccess
+from accessgate.ports.access_client import AccessClient
 from accessgate.ports.access_target import AccessTarget
 from accessgate.ports.access_targets import TargetContext
 from accessgate.ports.clock import Clock
@@ -181,6 +184,17 @@ class Core(containers.DeclarativeContainer):
         codec=codec,
         credentials=credentials,
         links=links,
+    )
+    # The bot's AccessClient when the bot runs in this process (entrypoints/bot).
+    telegram_access = providers.Singleton(
+        DescribeTelegramAccess, uow=uow, clock=clock, catalog=catalog
+    )
+    access_client = providers.Singleton(
+        InProcessAccessClient,
+        describe=telegram_access,
+        activate=activate_access,
+        request_restore=request_restore,
+        confirm_restore=confirm_restore,
     )
     relay_tracking_event = providers.Singleton(
         RelayTrackingEvent, uow=uow, clock=clock, tokens=tokens, retry=retry, channels=channels
@@ -479,3 +493,19 @@ async def stop_services(container: Core) -> None:
         closer = getattr(sink, "aclose", None)
         if closer is not None:
             await closer()
+
+
+def bot_access_client(container: Core) -> AccessClient:
+    """The bot's AccessClient: HTTP to ``BOT_ACCESS_API_URL`` when set, else in-process.
+
+    The HTTP client calls a separate accessgate service's ``/api/bot/*`` with
+    ``INTERNAL_API_TOKEN`` (close it with ``aclose()``); the in-process one calls
+    this container's use cases.
+    """
+    bot = container.settings().bot
+    if bot.bot_access_api_url:
+        from accessgate.adapters.access_client.http import HttpAccessClient
+
+        return HttpAccessClient(bot.bot_access_api_url, bot.internal_api_token or "")
+    client: AccessClient = container.access_client()
+    return client

@@ -17,11 +17,13 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from accessgate.domain.model.values import Locale
-from accessgate.entrypoints.http.pages.i18n import TEXTS
+from accessgate.support.i18n import translate, translate_in_context
 from tests.e2e.server import Server
 
 WAIT = 30  # seconds, per step; the success page refreshes every 3 s
-REFUSALS = [texts["forbidden"] for texts in TEXTS.values()]
+REFUSALS = [
+    translate(locale, "This form was sent from another site and was refused.") for locale in Locale
+]
 
 
 def wait(browser: Any) -> WebDriverWait[Any]:
@@ -63,7 +65,7 @@ def assert_language(browser: Any, locale: Locale, step: str) -> None:
 def test_buy_and_activate_in_a_real_browser(
     browser: Any, server: Server, locale: Locale, plan: str
 ) -> None:
-    texts = TEXTS[locale]
+    lang = locale.value
     email = f"browser-{locale.value}@example.com"
 
     browser.get(f"{server.base_url}/pay?lang={locale.value}")
@@ -80,14 +82,14 @@ def test_buy_and_activate_in_a_real_browser(
     arrive(browser, "/pay/success", "Pay -> success")
     activation = wait(browser).until(ec.element_to_be_clickable((By.ID, "activation")))
     assert_language(browser, locale, "success")
-    assert texts["paid"] in page_text(browser)
+    assert translate(lang, "Payment received. Your access is ready.") in page_text(browser)
     link = activation.get_attribute("href")
     assert link.startswith(f"{server.base_url}/activate?token=")
     activation.click()
 
     arrive(browser, "/activate", "success -> activation page")
     assert_language(browser, locale, "activation page (the order's language)")
-    assert texts["title_activate"] in page_text(browser)
+    assert translate_in_context(lang, "page title", "Activate access") in page_text(browser)
     field = browser.find_element(By.ID, "telegram_user_id")
     field.send_keys("777000123" if locale is Locale.RU else "777000456")
     browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
@@ -100,7 +102,7 @@ def test_buy_and_activate_in_a_real_browser(
     assert_not_refused(browser, "activation form")
     status = browser.find_element(By.ID, "status")
     assert status.get_attribute("data-status") == "active"
-    assert texts["activated"] in page_text(browser)
+    assert translate(lang, "Access is active for this Telegram account.") in page_text(browser)
     assert_language(browser, locale, "activated")
 
 

@@ -122,7 +122,20 @@ def test_plan_titles_can_be_replaced() -> None:
 def test_the_built_in_templates_are_package_data() -> None:
     folder = files("accessgate.adapters.smtp").joinpath("templates")
     names = {entry.name for entry in folder.iterdir()}
-    for template in ("access", "restore_code"):
-        for locale in ("ru", "en"):
-            for part in ("subject.txt", "txt", "html"):
-                assert f"{template}.{locale}.{part}" in names
+    for template in ("access", "restore_code", "customer_portal"):
+        for part in ("subject.txt", "txt", "html"):
+            assert f"{template}.{part}" in names  # one template per email and part
+    # Their words are in the catalogues, shipped beside the code.
+    for locale in ("ru", "en"):
+        assert files("accessgate").joinpath(f"locale/{locale}/LC_MESSAGES/accessgate.po").is_file()
+
+
+def test_one_override_serves_every_language_with_the_catalogues_texts(tmp_path: Path) -> None:
+    (tmp_path / "access.txt").write_text(
+        '{{ _("Order: {order_id}", order_id=order_id) }} ({{ locale }})\n'
+    )
+    renderer = TemplateRenderer(templates_dir=tmp_path)
+    assert renderer.render("access", "ru", ACCESS).text == "Заказ: ord_000001 (ru)\n"
+    assert renderer.render("access", "en", ACCESS).text == "Order: ord_000001 (en)\n"
+    # The parts not overridden stay built in, their texts in each language.
+    assert "Активировать доступ в Telegram" in renderer.render("access", "ru", ACCESS).html

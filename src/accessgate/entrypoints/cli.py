@@ -134,6 +134,11 @@ def _serve_setup(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not run the outbox delivery loop in this process (run `accessgate worker`)",
     )
+    parser.add_argument(
+        "--bot",
+        action="store_true",
+        help="also run the Telegram bot (long polling) in this process",
+    )
 
 
 @command("serve", "Run the HTTP service and the outbox delivery loop.", _serve_setup)
@@ -150,6 +155,25 @@ def worker(args: argparse.Namespace) -> int:
     from accessgate.entrypoints import serve as serving
 
     return serving.worker(args)
+
+
+# --- accessgate bot [set-webhook] (issue 14) ---------------------------------
+
+
+def _bot_setup(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="bot_action", required=False, metavar="ACTION")
+    actions.add_parser(
+        "set-webhook",
+        help="register ${APP_PUBLIC_BASE_URL}/tg/webhook/<secret> with Telegram (BOT_MODE=webhook)",
+    )
+
+
+@command("bot", "Run the Telegram bot (long polling), or `bot set-webhook`.", _bot_setup)
+def bot(args: argparse.Namespace) -> int:
+    """``accessgate bot``: long polling until SIGINT/SIGTERM; ``bot set-webhook``: register the webhook."""
+    from accessgate.entrypoints import serve as serving
+
+    return serving.bot(args)
 
 
 # --- accessgate migrate (issue 3) --------------------------------------------

@@ -38,6 +38,9 @@ UNREDACTED_LOGGERS = ("accessgate.mail",)
 MASK = "[REDACTED]"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # The bot's webhook path holds TELEGRAM_WEBHOOK_SECRET; a Bot API URL holds the bot token.
+    (re.compile(r"(/tg/webhook/)[^\s\"'?]+"), rf"\1{MASK}"),
+    (re.compile(r"\b(bot)?\d{5,}:[A-Za-z0-9_-]{30,}"), rf"\1{MASK}"),
     (
         re.compile(
             r"(?i)(\b(?:start|token|activation_token|otp|password|access_token|secret|session_id)=)"

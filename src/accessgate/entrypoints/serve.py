@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -147,6 +148,10 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or not 0 < args.port < 65536:
         print("accessgate: --workers must be >= 1 and --port in 1..65535", file=sys.stderr)
         return 2
+    with_bot = getattr(args, "bot", False) or os.environ.get("BOT_MODE", "").strip() == "webhook"
+    if with_bot and args.workers > 1:
+        print("accessgate: the bot (--bot or BOT_MODE=webhook) needs --workers 1", file=sys.stderr)
+        return 2
     _default_public_url(args.host, args.port)
     settings = _settings()
     if settings is None:
@@ -186,10 +191,18 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     try:
         container = create_container(settings)
-        app = build_app(settings, container, with_worker=not args.no_worker)
+        bot_parts = _bot_parts(settings, container, polling=getattr(args, "bot", False))
+        routes = [] if bot_parts is None or bot_parts.route is None else [bot_parts.route]
+        app = build_app(
+            settings, container, with_worker=not args.no_worker, extra_route_handlers=routes
+        )
+        if bot_parts is not None:
+            bot_parts.attach(app)
     except ConfigError as error:
         print(f"accessgate: configuration error: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:
+        return _refuse(missing_extra(error))
     uvicorn.run(app, **options)
     return 0
 
@@ -206,3 +219,121 @@ def worker(args: argparse.Namespace) -> int:
 
     asyncio.run(run_worker(create_container(settings), settings))
     return 0
+
+
+# --- the bot: ``serve --bot``, BOT_MODE=webhook, ``accessgate bot`` (issue 14) --------
+
+
+class BotParts:
+    """The bot that ``serve`` runs beside the HTTP app: its webhook route or its polling."""
+
+    def __init__(self, bot: Any, dispatcher: Any, access: Any, route: Any, polling: bool) -> None:
+        self.bot, self.dispatcher, self.access, self.route = bot, dispatcher, access, route
+        self.polling = polling
+        self._task: asyncio.Task[None] | None = None
+
+    def attach(self, app: Any) -> None:
+        """Start polling after the app's start-up; stop it and close the bot before its shutdown."""
+        from accessgate.entrypoints.bot.run import run_polling
+
+        async def start() -> None:
+            if self.polling:
+                coroutine = run_polling(self.bot, self.dispatcher, handle_signals=False)
+                self._task = asyncio.create_task(coroutine)
+
+        async def stop() -> None:
+            if self._task is not None:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._task
+            await self.bot.session.close()
+            closer = getattr(self.access, "aclose", None)
+            if closer is not None:
+                await closer()
+
+        app.on_startup.append(start)
+        app.on_shutdown.insert(0, stop)
+
+
+def _bot_parts(settings: Settings, container: Core, *, polling: bool) -> BotParts | None:
+    """The bot of ``serve``: polling with ``--bot``, the webhook route with BOT_MODE=webhook."""
+    webhook = settings.bot.bot_mode == "webhook"
+    if polling and webhook:
+        raise ConfigError(
+            "BOT_MODE=webhook: updates reach POST /tg/webhook/<secret>; drop --bot "
+            "(or set BOT_MODE=polling)"
+        )
+    if not (polling or webhook):
+        return None
+    from accessgate.container import bot_access_client
+    from accessgate.entrypoints.bot.run import create_bot, make_robust, webhook_route
+    from accessgate.entrypoints.bot.wiring import create_bot_dispatcher
+
+    bot = create_bot(settings)
+    access = bot_access_client(container)
+    dispatcher = make_robust(create_bot_dispatcher(container, access=access))
+    route = None
+    if webhook:
+        route = webhook_route(settings.bot.telegram_webhook_secret or "", bot, dispatcher)
+    return BotParts(bot, dispatcher, access, route, polling)
+
+
+def bot(args: argparse.Namespace) -> int:
+    """``accessgate bot`` (long polling) and ``accessgate bot set-webhook``."""
+    settings = _settings()
+    if settings is None:
+        return 2
+    try:
+        from accessgate.entrypoints.bot.run import require_token
+
+        require_token(settings)
+        if getattr(args, "bot_action", None) == "set-webhook":
+            return asyncio.run(_set_webhook(settings))
+        if settings.bot.bot_mode == "webhook":
+            raise ConfigError(
+                "BOT_MODE=webhook: `accessgate serve` receives the updates; "
+                "run `accessgate bot set-webhook` once, or set BOT_MODE=polling"
+            )
+    except ConfigError as error:
+        return _refuse(f"configuration error: {error}")
+    except ImportError as error:
+        return _refuse(missing_extra(error))
+    if not settings.bot.bot_access_api_url:  # in-process: this process uses the database
+        reason = preflight(settings)
+        if reason is not None:
+            return _refuse(reason)
+    asyncio.run(_run_bot(settings))
+    return 0
+
+
+async def _set_webhook(settings: Settings) -> int:
+    from accessgate.entrypoints.bot.run import create_bot, register_webhook
+
+    bot = create_bot(settings)
+    try:
+        url = await register_webhook(settings, bot)
+    finally:
+        await bot.session.close()
+    print(f"webhook set: {redact(url)}")
+    return 0
+
+
+async def _run_bot(settings: Settings) -> None:
+    from accessgate.container import bot_access_client
+    from accessgate.entrypoints.bot.run import create_bot, make_robust, run_polling
+    from accessgate.entrypoints.bot.wiring import create_bot_dispatcher
+
+    container = create_container(settings)
+    in_process = not settings.bot.bot_access_api_url
+    if in_process:
+        await start_services(container)
+    access = bot_access_client(container)
+    try:
+        dispatcher = make_robust(create_bot_dispatcher(container, access=access))
+        await run_polling(create_bot(settings), dispatcher)
+    finally:
+        closer = getattr(access, "aclose", None)
+        if closer is not None:
+            await closer()
+        if in_process:
+            await stop_services(container)

@@ -1,9 +1,15 @@
 """Render the emails from templates: built-in ones, overridable by name from a directory.
 
-Each email is three files named ``<template>.<locale>.<part>``: ``subject.txt``,
-``txt`` (the plain-text body) and ``html`` (the HTML alternative). A file of the
-same name in ``templates_dir`` replaces the built-in one. Only ``.html`` files
-are autoescaped, so every value inserted into HTML is escaped.
+Each email is three files named ``<template>.<part>``: ``subject.txt``, ``txt``
+(the plain-text body) and ``html`` (the HTML alternative), one for every
+language: their words come from the gettext catalogues (``{{ _("Hello,") }}``,
+:mod:`accessgate.support.jinja_i18n`), in the language held by ``locale``.
+
+A file of the same name in ``templates_dir`` replaces the built-in one for every
+language; a file named ``<template>.<locale>.<part>`` there replaces it for that
+language only, and may add a language the catalogues do not have (the layout of
+the per-language templates before the catalogues, still honoured). Only
+``.html`` files are autoescaped, so every value inserted into HTML is escaped.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ import msgspec
 
 from accessgate.domain.model.catalogue import DEFAULT_TITLES
 from accessgate.domain.model.values import Locale
+from accessgate.support import jinja_i18n
 
 _SPACES = re.compile(r"\s+")
 
-#: The languages of the built-in templates.
+#: The languages of the built-in templates (the catalogues').
 LOCALES = tuple(locale.value for locale in Locale)
 #: The titles of seed 002's plans, per locale (``plan_title`` in templates) when
 #: no catalogue is given; the service passes its catalogue's titles.
@@ -98,6 +105,7 @@ class TemplateRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        jinja_i18n.install(self._env, "locale")
         self._default_locale = str(default_locale)
         self._titles = {loc: dict(names) for loc, names in PLAN_TITLES.items()}
         for loc, names in (plan_titles or {}).items():
@@ -111,15 +119,20 @@ class TemplateRenderer:
         return self._default_locale
 
     def resolve_locale(self, template: str, locale: str | None) -> str:
-        """``locale`` when ``template`` exists in it, else the default locale."""
-        if locale:
-            try:
-                self._env.get_template(f"{template}.{locale}.txt")
-            except jinja2.TemplateNotFound:
-                pass
-            else:
-                return locale
-        return self._default_locale
+        """``locale`` when it has a catalogue or its own ``template``, else the default locale."""
+        if not locale:
+            return self._default_locale
+        if locale in LOCALES:
+            return locale
+        try:
+            self._env.get_template(f"{template}.{locale}.txt")
+        except jinja2.TemplateNotFound:
+            return self._default_locale
+        return locale
+
+    def _part(self, template: str, locale: str, part: str) -> jinja2.Template:
+        """The language's own file of ``part`` if there is one, else the shared template."""
+        return self._env.select_template([f"{template}.{locale}.{part}", f"{template}.{part}"])
 
     def render(
         self, template: str, locale: str | None, context: Mapping[str, str]
@@ -138,9 +151,9 @@ class TemplateRenderer:
             values.setdefault("plan_title", titles.get(values["plan"], values["plan"]))
         name = f"{template}.{resolved}"
         try:
-            subject = self._env.get_template(f"{name}.subject.txt").render(values)
-            text = self._env.get_template(f"{name}.txt").render(values)
-            html = self._env.get_template(f"{name}.html").render(values)
+            subject = self._part(template, resolved, "subject.txt").render(values)
+            text = self._part(template, resolved, "txt").render(values)
+            html = self._part(template, resolved, "html").render(values)
         except jinja2.TemplateNotFound as error:
             raise TemplateError(f"template {error.name} not found") from None
         except (jinja2.UndefinedError, jinja2.TemplateSyntaxError) as error:

@@ -29,6 +29,7 @@ _ORDER_PLAIN = (
     "updated_at",
     "clickid",
     "telegram_chat_id",
+    "telegram_user_id",
     "provider_customer_id",
     "provider_subscription_id",
     "provider_payment_id",

@@ -94,6 +94,7 @@ orders = Table(
     _ts("updated_at"),
     Column("clickid", String(512)),
     Column("telegram_chat_id", String(512)),
+    Column("telegram_user_id", BigInteger),
     Column("payment_status", String(16), nullable=False),
     Column("fulfillment_status", String(16), nullable=False),
     Column("provider_customer_id", String(255)),

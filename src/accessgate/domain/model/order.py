@@ -31,6 +31,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
     clickid: str | None = None
     telegram_chat_id: str | None = None
+    # A Telegram account proven by the signed pay URL: fulfilment binds the access to it.
+    telegram_user_id: int | None = None
     payment_status: PaymentStatus = PaymentStatus.UNPAID
     fulfillment_status: FulfillmentStatus = FulfillmentStatus.PENDING
     provider_customer_id: str | None = None

@@ -18,6 +18,7 @@ from accessgate.domain.model.payment_event import (
 from accessgate.domain.model.status import FulfillmentStatus, PaymentStatus
 from accessgate.domain.usecases._event_record import record_first, settle_record
 from accessgate.domain.usecases._lookup import order_of_event
+from accessgate.domain.usecases.activate_access import record_activation
 from accessgate.ports.clock import Clock
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -44,6 +45,9 @@ class FulfillPayment:
           What they cause (the access email, the MobiSlon ``pay_success``
           postback, the Meta ``Purchase``, the access targets) is written by
           the subscribers in the same transaction; this use case knows none of it.
+        * An order with a verified Telegram account (``telegram_user_id``, from the
+          bot's signed pay URL) gets its access bound to that account at once
+          (status active, ``AccessActivated``); the token is still issued.
     """
 
     def __init__(
@@ -127,3 +131,9 @@ class FulfillPayment:
         await uow.tokens.add(token)
         uow.record(OrderPaid(at=now, order=order))
         uow.record(AccessGranted(at=now, order=order, access=access))
+        if order.telegram_user_id is not None:
+            # Paid from the bot's signed pay URL: the account is known, no deep link needed
+            # (the token is still issued for the email, to move the access later).
+            before, access = access, access.activate(order.telegram_user_id, now)
+            await uow.accesses.update(access)
+            record_activation(uow, order, before, access, now)

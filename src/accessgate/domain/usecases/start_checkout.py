@@ -16,6 +16,7 @@ from accessgate.domain.model.values import (
     Money,
     header_text,
     single_line,
+    telegram_user_id,
 )
 from accessgate.ports.clock import Clock
 from accessgate.ports.payment_gateway import CheckoutRequest
@@ -47,6 +48,8 @@ class StartCheckoutCommand(msgspec.Struct, frozen=True, kw_only=True):
     clickid: str | None = None
     locale: str | None = None
     telegram_chat_id: str | None = None
+    # Only an entrypoint that verified it (the signed pay URL) sets this.
+    telegram_user_id: int | None = None
     currency: str | None = None
     provider: str | None = None
     fbclid: str | None = None
@@ -113,6 +116,10 @@ class StartCheckout:
         locale = Locale.parse(command.locale, self._default_locale)
         client_ip = header_text(command.client_ip, MAX_FIELD)
         user_agent = header_text(command.user_agent, MAX_FIELD)
+        verified_user = (
+            None if command.telegram_user_id is None else telegram_user_id(command.telegram_user_id)
+        )
+        verified_chat = None if verified_user is None else str(verified_user)
         order_id = self._tokens.new_id("ord")
         session = await gateway.create_checkout(
             CheckoutRequest(
@@ -122,7 +129,7 @@ class StartCheckout:
                 email=email,
                 locale=locale,
                 clickid=command.clickid or None,
-                telegram_chat_id=command.telegram_chat_id or None,
+                telegram_chat_id=command.telegram_chat_id or verified_chat,
             )
         )
         now = self._clock.now()
@@ -138,7 +145,8 @@ class StartCheckout:
             created_at=now,
             updated_at=now,
             clickid=command.clickid or None,
-            telegram_chat_id=command.telegram_chat_id or None,
+            telegram_chat_id=command.telegram_chat_id or verified_chat,
+            telegram_user_id=verified_user,
             provider_customer_id=session.customer_id,
             fbclid=command.fbclid or None,
             client_ip=client_ip,

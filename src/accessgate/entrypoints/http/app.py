@@ -9,11 +9,13 @@ and ``app.state.container`` hold what the app was made with.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.types import ControllerRouterHandler
 
 from accessgate.config import Settings
 from accessgate.container import Core
@@ -102,7 +104,11 @@ def _redis(url: str) -> Any:
 
 
 def create_app(
-    settings: Settings, container: Core, *, rate_limit_prefix: str = RATE_LIMIT_PREFIX
+    settings: Settings,
+    container: Core,
+    *,
+    rate_limit_prefix: str = RATE_LIMIT_PREFIX,
+    extra_route_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """The Litestar application over ``container``'s use cases.
 
@@ -110,6 +116,8 @@ def create_app(
         settings: the validated settings.
         container: the container whose use cases serve the requests.
         rate_limit_prefix: the Redis key prefix of the rate-limit counters.
+        extra_route_handlers: routes another entrypoint adds (the bot's webhook
+            ``POST /tg/webhook/<secret>``); errors they raise use the envelope.
 
     """
     client_address = ClientAddress(parse_trusted_proxies(settings.service.trusted_proxies))
@@ -167,6 +175,7 @@ def create_app(
             LegacyController,
             *page_route_handlers(),
             *observed,
+            *extra_route_handlers,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers(),

@@ -10,8 +10,10 @@ builds its own container.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from litestar import Litestar
+from litestar.types import ControllerRouterHandler
 
 from accessgate.config import Settings, load_settings
 from accessgate.container import Core, create_container, start_services, stop_services
@@ -22,14 +24,20 @@ from accessgate.entrypoints.worker import OutboxLoop
 NO_WORKER_ENV = "ACCESSGATE_SERVE_NO_WORKER"
 
 
-def build_app(settings: Settings, container: Core, *, with_worker: bool = True) -> Litestar:
+def build_app(
+    settings: Settings,
+    container: Core,
+    *,
+    with_worker: bool = True,
+    extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
     """The app, opening the container's services on start-up and closing them on shutdown.
 
     The start-up checks the storage schema (a SQLite file is upgraded in place;
     an outdated server database stops the start naming ``accessgate migrate``).
     With ``with_worker`` the outbox loop runs from start-up to shutdown.
     """
-    app = create_app(settings, container)
+    app = create_app(settings, container, extra_route_handlers=extra_route_handlers)
     configure_logging(settings)  # a Litestar default logging config would replace ours
     loop = OutboxLoop.of(container, settings) if with_worker else None
 

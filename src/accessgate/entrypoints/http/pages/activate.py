@@ -18,8 +18,8 @@ from accessgate.domain.model.errors import DomainError, ErrorCode, ValidationErr
 from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases.activate_access import ActivateAccessCommand
 from accessgate.entrypoints.http.guards import rate_limit
-from accessgate.entrypoints.http.pages.i18n import TEXTS
 from accessgate.entrypoints.http.pages.render import (
+    FORBIDDEN,
     AnyRequest,
     container_of,
     error_page,
@@ -28,13 +28,19 @@ from accessgate.entrypoints.http.pages.render import (
     plan_title,
     same_origin,
 )
+from accessgate.support.i18n import mark, translate
 
 MAX_TOKEN = 128
-ERROR_KEYS = {
-    ErrorCode.TOKEN_INVALID: "token_invalid",
-    ErrorCode.TOKEN_USED: "token_used",
-    ErrorCode.TOKEN_EXPIRED: "token_expired",
-    ErrorCode.VALIDATION_ERROR: "invalid_user_id",
+#: What the form says about an error (English msgids of the catalogues).
+ERROR_MESSAGES = {
+    ErrorCode.TOKEN_INVALID: mark(
+        "This activation link is not valid (it may have been replaced by a newer one)."
+    ),
+    ErrorCode.TOKEN_USED: mark(
+        "This activation link was already used by another Telegram account."
+    ),
+    ErrorCode.TOKEN_EXPIRED: mark("This activation link has expired. Restore access by email."),
+    ErrorCode.VALIDATION_ERROR: mark("The Telegram user id is a positive number."),
 }
 
 
@@ -51,7 +57,11 @@ async def activate_form(request: AnyRequest) -> Response[str]:
     locale = locale_of(request, await _order_locale(request, token))
     if not token:
         return page(
-            "activate.html", locale, status_code=400, token="", error=TEXTS[locale]["missing_token"]
+            "activate.html",
+            locale,
+            status_code=400,
+            token="",
+            error=translate(locale.value, "The link has no activation token."),
         )
     return page("activate.html", locale, request=request, token=token, error=None, user_id="")
 
@@ -60,7 +70,7 @@ async def activate_form(request: AnyRequest) -> Response[str]:
 async def activate_submit(request: AnyRequest) -> Response[str]:
     """Activate access for the Telegram user id entered."""
     if not same_origin(request):
-        return error_page(request, "forbidden", 403)
+        return error_page(request, FORBIDDEN, 403)
     form = await request.form()
     token = str(form.get("token") or "")[:MAX_TOKEN]
     raw_user = str(form.get("telegram_user_id") or "").strip()[:32]
@@ -74,8 +84,8 @@ async def activate_submit(request: AnyRequest) -> Response[str]:
             .execute(ActivateAccessCommand(activation_token=token, telegram_user_id=int(raw_user)))
         )
     except DomainError as error:
-        key = ERROR_KEYS.get(error.code)
-        message = TEXTS[locale][key] if key else error.message
+        known = ERROR_MESSAGES.get(error.code)
+        message = translate(locale.value, known) if known else error.message
         return page(
             "activate.html", locale, status_code=400, token=token, error=message, user_id=raw_user
         )

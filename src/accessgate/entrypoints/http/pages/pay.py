@@ -18,12 +18,15 @@ from litestar.response import Redirect
 
 from accessgate.domain.model.errors import DomainError, ErrorCode, PaymentNotFound
 from accessgate.domain.model.status import PaymentStatus
+from accessgate.domain.model.telegram_link import SIG_PARAM, TG_PARAM, verify_telegram_id
 from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases.start_checkout import StartCheckoutCommand
 from accessgate.entrypoints.http.client import ClientAddress, parse_trusted_proxies
 from accessgate.entrypoints.http.guards import rate_limit
-from accessgate.entrypoints.http.pages.i18n import TEXTS, period_text
+from accessgate.entrypoints.http.pages.i18n import period_text
 from accessgate.entrypoints.http.pages.render import (
+    FORBIDDEN,
+    NOT_FOUND,
     AnyRequest,
     container_of,
     error_page,
@@ -34,18 +37,23 @@ from accessgate.entrypoints.http.pages.render import (
     same_origin,
     settings_of,
 )
+from accessgate.support.i18n import mark, translate
 
-HIDDEN_FIELDS = ("clickid", "telegram_chat_id", "locale", "fbclid")
+# ``tg``/``tg_sig``: the Telegram id the bot signed (domain.model.telegram_link).
+HIDDEN_FIELDS = ("clickid", "telegram_chat_id", "locale", "fbclid", TG_PARAM, SIG_PARAM)
 MAX_FIELD = 512
 PENDING_REFRESH_SECONDS = 3
 SLOW_REFRESH_SECONDS = 10
 FAST_REFRESHES = 20
 MAX_REFRESHES = 40
-ERROR_KEYS = {
-    ("email", ErrorCode.VALIDATION_ERROR): "invalid_email",
-    ("plan", ErrorCode.VALIDATION_ERROR): "invalid_plan",
-    ("mode", ErrorCode.VALIDATION_ERROR): "invalid_plan",
+INVALID_PLAN = mark("Please choose one of the plans.")
+#: What the form says about an error (English msgids of the catalogues).
+ERROR_MESSAGES = {
+    ("email", ErrorCode.VALIDATION_ERROR): mark("Please enter a valid email address."),
+    ("plan", ErrorCode.VALIDATION_ERROR): INVALID_PLAN,
+    ("mode", ErrorCode.VALIDATION_ERROR): INVALID_PLAN,
 }
+UNAVAILABLE = mark("Payments are unavailable right now. Please try again in a minute.")
 
 
 def _plans(request: AnyRequest, locale: Locale) -> list[dict[str, str]]:
@@ -81,10 +89,10 @@ def _form_page(
 
 def _error_text(locale: Locale, error: DomainError) -> str:
     field = str(error.details.get("field", ""))
-    key = ERROR_KEYS.get((field, error.code))
-    if key is None and error.code is ErrorCode.SERVICE_UNAVAILABLE:
-        key = "unavailable"
-    return TEXTS[locale][key] if key else error.message
+    message = ERROR_MESSAGES.get((field, error.code))
+    if message is None and error.code is ErrorCode.SERVICE_UNAVAILABLE:
+        message = UNAVAILABLE
+    return translate(locale.value, message) if message else error.message
 
 
 @get("/", include_in_schema=False)
@@ -111,9 +119,13 @@ async def pay_submit(request: AnyRequest) -> Response[Any]:
     values = {k: str(form.get(k) or "")[:MAX_FIELD] for k in (*HIDDEN_FIELDS, "plan", "email")}
     locale = locale_of(request, _known_locale(values["locale"]))
     if not same_origin(request):
-        return error_page(request, "forbidden", 403)
+        return error_page(request, FORBIDDEN, 403)
     container = container_of(request)
     settings = settings_of(request)
+    # A signed id from the bot's pay button: the paid access goes to that account.
+    verified_user = verify_telegram_id(
+        settings.service.secret_key.encode(), values[TG_PARAM], values[SIG_PARAM]
+    )
     try:
         plan = container.catalog().get(values["plan"])
         started = await container.start_checkout().execute(
@@ -124,6 +136,7 @@ async def pay_submit(request: AnyRequest) -> Response[Any]:
                 clickid=values["clickid"] or None,
                 locale=values["locale"] or locale.value,
                 telegram_chat_id=values["telegram_chat_id"] or None,
+                telegram_user_id=verified_user,
                 fbclid=values["fbclid"] or None,
                 client_ip=ClientAddress(parse_trusted_proxies(settings.service.trusted_proxies))(
                     cast(Any, request)
@@ -158,7 +171,7 @@ async def pay_success(request: AnyRequest) -> Response[str]:
         summary = await container.describe_checkout().execute(session_id)
         status = await container.session_status().execute(session_id)
     except PaymentNotFound:
-        return error_page(request, "not_found", 404)
+        return error_page(request, NOT_FOUND, 404)
     locale = locale_of(request, summary.locale)
     link = status.activation_link
     state = status.payment_status.value

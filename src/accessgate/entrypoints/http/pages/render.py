@@ -41,7 +41,9 @@ from accessgate.config import Settings
 from accessgate.container import Core
 from accessgate.domain.model.currency import human_amount
 from accessgate.domain.model.values import Locale
-from accessgate.entrypoints.http.pages.i18n import TEXTS, page_locale
+from accessgate.entrypoints.http.pages.i18n import page_locale
+from accessgate.support import jinja_i18n
+from accessgate.support.i18n import mark, translate
 
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -65,6 +67,7 @@ def engine() -> JinjaTemplateEngine:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        jinja_i18n.install(environment, "lang")
         _engine = JinjaTemplateEngine.from_environment(environment)
     return _engine
 
@@ -114,11 +117,7 @@ def page(
         for other in Locale:
             query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
             switch[other.value] = f"{request.url.path}?{urlencode([*query, ('lang', other.value)])}"
-    html = (
-        engine()
-        .get_template(name)
-        .render(t=TEXTS[locale], lang=locale.value, switch=switch, **context)
-    )
+    html = engine().get_template(name).render(lang=locale.value, switch=switch, **context)
     return Response(
         html,
         status_code=status_code,
@@ -127,14 +126,20 @@ def page(
     )
 
 
-def error_page(request: AnyRequest, key: str, status_code: int) -> Response[str]:
-    """A short HTML page with the message ``key`` in the request's language."""
+#: The messages of :func:`error_page` (English msgids of the catalogues).
+FORBIDDEN = mark("This form was sent from another site and was refused.")
+NOT_FOUND = mark("Nothing was found for this link.")
+
+
+def error_page(request: AnyRequest, message: str, status_code: int) -> Response[str]:
+    """A short HTML page with ``message`` (an English msgid) in the request's language."""
+    locale = locale_of(request)
     return page(
         "message.html",
-        locale_of(request),
+        locale,
         status_code=status_code,
         request=request,
-        message_key=key,
+        message=translate(locale.value, message),
     )
 
 

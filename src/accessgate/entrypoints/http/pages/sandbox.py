@@ -24,6 +24,8 @@ from accessgate.domain.model.errors import PaymentNotFound
 from accessgate.domain.model.status import PaymentStatus
 from accessgate.domain.usecases.describe_checkout import CheckoutSummary
 from accessgate.entrypoints.http.pages.render import (
+    FORBIDDEN,
+    NOT_FOUND,
     AnyRequest,
     container_of,
     error_page,
@@ -69,7 +71,7 @@ async def checkout_page(request: AnyRequest, session_id: SessionId) -> Response[
     """The order with Pay and Decline buttons."""
     summary = await _summary(request, session_id) if _gateway(request) else None
     if summary is None:
-        return error_page(request, "not_found", 404)
+        return error_page(request, NOT_FOUND, 404)
     locale = locale_of(request, summary.locale)
     return page(
         "sandbox_checkout.html",
@@ -92,9 +94,9 @@ async def checkout_choice(
     gateway = _gateway(request)
     summary = await _summary(request, session_id) if gateway else None
     if gateway is None or summary is None or outcome not in gateway.outcomes:
-        return error_page(request, "not_found", 404)
+        return error_page(request, NOT_FOUND, 404)
     if not same_origin(request):
-        return error_page(request, "forbidden", 403)
+        return error_page(request, FORBIDDEN, 403)
     locale = locale_of(request, summary.locale)
     target = _success_url(session_id, locale.value)
     if summary.payment_status is not PaymentStatus.UNPAID:

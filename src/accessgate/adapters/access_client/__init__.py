@@ -1,0 +1,1 @@
+"""AccessClient adapters: in-process (the use cases) and HTTP (``/api/bot/*``)."""
