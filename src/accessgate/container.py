@@ -29,6 +29,7 @@ from accessgate.domain.model.catalogue import PlanCatalog
 from accessgate.domain.model.credentials import CredentialPolicy, TokenCodec
 from accessgate.domain.model.links import LinkBuilder
 from accessgate.domain.model.outbox import Channel, RetryPolicy, target_channel
+from accessgate.domain.model.return_link import ReturnLinks
 from accessgate.domain.model.values import Locale
 from accessgate.domain.usecases.access_status import GetAccessStatus
 from accessgate.domain.usecases.activate_access import ActivateAccess
@@ -44,6 +45,7 @@ from accessgate.domain.usecases.list_outbox import ListOutbox
 from accessgate.domain.usecases.open_account_portal import OpenAccountPortal
 from accessgate.domain.usecases.open_customer_portal import OpenCustomerPortal
 from accessgate.domain.usecases.read_gauges import ReadGauges
+from accessgate.domain.usecases.reconcile_payments import ReconcilePayments
 from accessgate.domain.usecases.relay_tracking_event import RelayTrackingEvent
 from accessgate.domain.usecases.request_portal_link import RequestPortalLink
 from accessgate.domain.usecases.request_restore import RequestRestore
@@ -62,6 +64,14 @@ from accessgate.ports.payment_providers import PaymentProviders, ProviderContext
 from accessgate.ports.tokens import TokenFactory
 from accessgate.ports.tracking import TrackingSink
 from accessgate.ports.unit_of_work import Subscribers, UnitOfWorkFactory
+
+
+def return_link_builder(settings: Settings) -> ReturnLinks:
+    """Signed links back to an order's success page (keyed with ``SECRET_KEY``)."""
+    return ReturnLinks(
+        public_base_url=settings.service.app_public_base_url,
+        secret=settings.service.secret_key.encode(),
+    )
 
 
 def link_builder(settings: Settings) -> LinkBuilder:
@@ -121,6 +131,7 @@ class Core(containers.DeclarativeContainer):
     codec = providers.Singleton(token_codec, settings)
     catalog = providers.Singleton(plan_catalog, settings)
     links = providers.Singleton(link_builder, settings)
+    return_links = providers.Singleton(return_link_builder, settings)
     credentials = providers.Singleton(credential_policy, settings)
     retry = providers.Singleton(retry_policy, settings)
     channels = providers.Singleton(enabled_channels, settings)
@@ -140,6 +151,7 @@ class Core(containers.DeclarativeContainer):
         clock=clock,
         tokens=tokens,
         default_locale=default_locale,
+        return_links=return_links,
     )
     fulfill_payment = providers.Singleton(
         FulfillPayment,
@@ -165,6 +177,9 @@ class Core(containers.DeclarativeContainer):
         codec=codec,
         links=links,
         lookup_interval=lookup_interval,
+    )
+    reconcile_payments = providers.Singleton(
+        ReconcilePayments, uow=uow, providers=payments, fulfill=fulfill_payment, clock=clock
     )
     activate_access = providers.Singleton(ActivateAccess, uow=uow, clock=clock, codec=codec)
     access_status = providers.Singleton(GetAccessStatus, uow=uow, clock=clock)

@@ -124,6 +124,27 @@ async def test_unknown_session_is_a_404_page(site: Site) -> None:
     assert missing.status_code == 404
 
 
+async def test_the_signed_return_link_of_an_order_shows_its_success_page(site: Site) -> None:
+    # Providers whose return URL cannot carry their session id (YooKassa) send the
+    # buyer back to /pay/success?order=<id>&sig=<HMAC>; the page trusts only a genuine pair.
+    started = await site.pay_form(email="a@example.com", plan="one_time_basic")
+    session_id = started.headers["location"].rsplit("/", 1)[1]
+    order = site.order(session_id)
+    await site.client.post(f"/sandbox/checkout/{session_id}/pay", headers={"Origin": site.base_url})
+    await _wait_for(site, session_id, 'data-status="paid"')
+    link = site.core.return_links().url(order.id)
+    assert link.startswith(f"{site.base_url}/pay/success?order={order.id}&sig=")
+    page = await site.client.get(link.removeprefix(site.base_url))
+    assert page.status_code == 200
+    assert 'data-status="paid"' in page.text
+    assert "/activate?token=" in page.text  # the activation link, as with the session id
+    forged = await site.client.get("/pay/success", params={"order": order.id, "sig": "0" * 64})
+    assert forged.status_code == 404
+    unsigned = await site.client.get("/pay/success", params={"order": order.id})
+    assert unsigned.status_code == 404
+    assert "/activate?token=" not in forged.text + unsigned.text
+
+
 async def test_pages_are_not_in_the_openapi_schema(site: Site) -> None:
     schema = (await site.client.get("/schema/openapi.json")).json()
     paths = set(schema["paths"])

@@ -10,7 +10,10 @@ import pytest
 from accessgate import plugins
 from accessgate.adapters.memory.clock import SettableClock
 from accessgate.adapters.stripe import StripeGateway
+from tests.providers.cryptopay.kit import cryptopay_kit as start_cryptopay_kit
+from tests.providers.freekassa.kit import FreeKassaKit
 from tests.providers.kits import AcmeKit, Kit, MemoryKit, SandboxKit, StripeKit
+from tests.providers.yookassa.kit import yookassa_kit as start_yookassa_kit
 from tests.services import services_required
 from tests.stripe import fake_stripe
 from tests.stripe.fake_stripe import PRICE_BASIC, PRICE_MONTHLY, SECRET_KEY
@@ -63,7 +66,32 @@ def acme_kit(clock: SettableClock) -> Kit:
     return AcmeKit(clock)
 
 
-KITS = ["memory_kit", "sandbox_kit", "stripe_kit", "acme_kit"]
+@pytest.fixture
+def freekassa_kit(clock: SettableClock) -> Kit:
+    return FreeKassaKit(clock)
+
+
+@pytest.fixture
+async def yookassa_kit(clock: SettableClock) -> AsyncIterator[Kit]:
+    async with start_yookassa_kit(clock) as kit:
+        yield kit
+
+
+@pytest.fixture
+async def cryptopay_kit(clock: SettableClock) -> AsyncIterator[Kit]:
+    async with start_cryptopay_kit(clock) as kit:
+        yield kit
+
+
+KITS = [
+    "memory_kit",
+    "sandbox_kit",
+    "stripe_kit",
+    "acme_kit",
+    "freekassa_kit",
+    "yookassa_kit",
+    "cryptopay_kit",
+]
 
 
 @pytest.fixture(params=KITS)

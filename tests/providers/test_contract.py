@@ -78,7 +78,10 @@ async def test_a_genuine_completion_verifies_into_one_event_of_this_provider(kit
     verified = await kit.gateway.verify_webhook(kit.completion(ref_of(order), "evt_round_trip"))
     [event] = verified.events
     assert event.provider == kit.gateway.name
-    assert event.event_id == "evt_round_trip"
+    expected_id = getattr(kit, "expected_event_id", None)  # a provider whose events carry no id
+    assert event.event_id == (
+        expected_id(ref_of(order), "evt_round_trip") if expected_id else "evt_round_trip"
+    )
     assert event.kind in {PaymentEventKind.CHECKOUT_COMPLETED, PaymentEventKind.PAYMENT_SUCCEEDED}
     assert event.amount == order.amount
     assert event.paid
@@ -97,6 +100,9 @@ async def test_an_unsigned_delivery_is_refused(kit: Kit) -> None:
     unsigned = WebhookRequest(
         body=genuine.body, headers={"content-type": "application/json"}, client_ip=CLIENT_IP
     )
+    strip = getattr(kit, "unsigned", None)  # a provider that signs inside the body
+    if strip is not None:
+        unsigned = strip(genuine)
     with pytest.raises(InvalidSignature):
         await kit.gateway.verify_webhook(unsigned)
 
@@ -113,11 +119,16 @@ async def test_a_stale_delivery_is_refused(kit: Kit) -> None:
 
 
 async def test_a_tampered_body_is_refused(kit: Kit) -> None:
+    if not getattr(kit, "signed", True):
+        pytest.skip("this provider signs nothing: the API's re-fetched object decides")
     order = await checkout(core_for(kit))
     genuine = kit.completion(ref_of(order), "evt_tampered")
     body = genuine.body
     changed = [body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1 :] for i in (0, len(body) // 2)]
     changed += [body + b" ", body.replace(b'"evt_tampered"', b'"evt_tamperee"')]
+    tamper = getattr(kit, "tampered", None)  # a provider that signs only some fields
+    if tamper is not None:
+        changed = tamper(genuine)
     for tampered in changed:
         request = WebhookRequest(body=tampered, headers=genuine.headers, client_ip=CLIENT_IP)
         with pytest.raises(InvalidSignature):
@@ -174,7 +185,8 @@ async def test_the_webhook_answers_in_the_providers_format(kit: Kit) -> None:
     core = core_for(kit)
     order = await checkout(core)
     delivery = kit.completion(ref_of(order), "evt_http")
-    app = create_app(make_settings(), core)
+    # A provider trusted by source address is reached through a proxy on 127.0.0.1.
+    app = create_app(make_settings(**getattr(kit, "app_settings", {})), core)
     transport = httpx.ASGITransport(app=app, client=(CLIENT_IP, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as client:
         url = f"/webhook/{kit.gateway.name}"

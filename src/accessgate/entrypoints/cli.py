@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 import accessgate
 from accessgate.config import ConfigError, load_settings
@@ -120,6 +121,68 @@ async def _outbox(args: argparse.Namespace, container: Core) -> int:
         return 0
     finally:
         await stop_services(container)
+
+
+# --- accessgate reconcile (issue 15) ------------------------------------------
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_WINDOW = timedelta(days=366)
+
+
+def duration(text: str) -> timedelta:
+    """A positive duration such as ``30m``, ``24h`` or ``7d`` (units s, m, h, d)."""
+    value, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in DURATION_UNITS or not value.isascii() or not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 24h or 7d")
+    window = timedelta(seconds=int(value) * DURATION_UNITS[unit])
+    if not timedelta(0) < window <= MAX_WINDOW:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and at most 366d")
+    return window
+
+
+def _reconcile_setup(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since",
+        type=duration,
+        default=timedelta(hours=24),
+        metavar="DURATION",
+        help="ask about unpaid orders created within this window (30m, 24h, 7d; default 24h)",
+    )
+
+
+@command(
+    "reconcile",
+    "Ask the providers about unpaid orders and apply missed payments (run from cron).",
+    _reconcile_setup,
+)
+def reconcile(args: argparse.Namespace) -> int:
+    """``accessgate reconcile [--since 24h]``: one summary line; 1 when an order failed."""
+    try:
+        settings = load_settings(os.environ)
+        missing = missing_database(settings.storage.database_url)
+        if missing is not None:
+            print(f"accessgate: {missing}", file=sys.stderr)
+            return 2
+        return asyncio.run(_reconcile(args.since, create_container(settings)))
+    except ConfigError as error:
+        print(f"accessgate: configuration error: {error}", file=sys.stderr)
+    except DomainError as error:
+        print(f"accessgate: {error.message}", file=sys.stderr)
+    except ImportError as error:
+        from accessgate.entrypoints.serve import missing_extra
+
+        print(f"accessgate: {missing_extra(error)}", file=sys.stderr)
+    return 2
+
+
+async def _reconcile(window: timedelta, container: Core) -> int:
+    await start_services(container)
+    try:
+        summary = await container.reconcile_payments().execute(window)
+    finally:
+        await stop_services(container)
+    print(summary.line())
+    return 1 if summary.failed else 0
 
 
 # --- accessgate serve | worker (issue 4) -------------------------------------

@@ -43,7 +43,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(bot)?\d{5,}:[A-Za-z0-9_-]{30,}"), rf"\1{MASK}"),
     (
         re.compile(
-            r"(?i)(\b(?:start|token|activation_token|otp|password|access_token|secret|session_id)=)"
+            r"(?i)(\b(?:start|token|activation_token|otp|password|access_token|secret|session_id|sig)=)"
             r"[^&\s\"'<>]+"
         ),
         rf"\1{MASK}",

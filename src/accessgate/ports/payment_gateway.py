@@ -27,7 +27,9 @@ class CheckoutRequest(msgspec.Struct, frozen=True, kw_only=True):
     """What the provider needs to open a checkout for a new order.
 
     ``price`` is the price chosen for this checkout (one of ``plan.prices``):
-    what the provider charges.
+    what the provider charges. ``return_url`` is the signed success page of
+    this order, for providers whose return URL cannot carry their own session
+    id (``None`` when the service builds none).
     """
 
     order_id: str
@@ -37,6 +39,7 @@ class CheckoutRequest(msgspec.Struct, frozen=True, kw_only=True):
     locale: Locale
     clickid: str | None = None
     telegram_chat_id: str | None = None
+    return_url: str | None = None
 
 
 class CheckoutSession(msgspec.Struct, frozen=True, kw_only=True):

@@ -57,6 +57,17 @@ class OrderRepository(Protocol):
         """The orders of a normalised email, newest first."""
         ...
 
+    async def list_unpaid_since(
+        self, since: datetime, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Order]:
+        """Up to ``limit`` unpaid orders created at or after ``since``, oldest first.
+
+        Ordered by (``created_at``, ``id``); ``after`` is the (``created_at``,
+        ``id``) of the last order of the previous batch, so batches never
+        overlap (keyset pagination). Nothing is locked.
+        """
+        ...
+
     async def update(self, order: Order) -> None:
         """Store the new state of an existing order."""
         ...

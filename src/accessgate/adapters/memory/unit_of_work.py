@@ -24,7 +24,7 @@ from accessgate.domain.model.events import DomainEvent
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.outbox import OutboxMessage, OutboxStatus
 from accessgate.domain.model.payment_event import PaymentEventRecord
-from accessgate.domain.model.status import AccessStatus
+from accessgate.domain.model.status import AccessStatus, PaymentStatus
 from accessgate.ports.unit_of_work import Subscribers
 
 
@@ -98,6 +98,22 @@ class MemoryOrderRepository(_Repo):
         """The orders of an email, newest first."""
         found = [o for o in self._t.orders.values() if o.email == email]
         return sorted(found, key=lambda o: (o.created_at, o.id), reverse=True)
+
+    async def list_unpaid_since(
+        self, since: datetime, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Order]:
+        """Unpaid orders created at or after ``since``, by (created_at, id), past ``after``."""
+        found = sorted(
+            (
+                o
+                for o in self._t.orders.values()
+                if o.payment_status is PaymentStatus.UNPAID
+                and o.created_at >= since
+                and (after is None or (o.created_at, o.id) > after)
+            ),
+            key=lambda o: (o.created_at, o.id),
+        )
+        return found[:limit]
 
     async def update(self, order: Order) -> None:
         """Store an order's new state."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from accessgate.adapters.sqlalchemy import rows
 from accessgate.adapters.sqlalchemy.base import SqlRepository
@@ -20,7 +20,7 @@ from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
 from accessgate.domain.model.order import Order
 from accessgate.domain.model.payment_event import PaymentEventRecord
-from accessgate.domain.model.status import AccessStatus
+from accessgate.domain.model.status import AccessStatus, PaymentStatus
 
 # Hot reads are built once with bound parameters, so SQLAlchemy neither rebuilds
 # nor re-keys them on every call (about 0.13 ms of CPU per statement).
@@ -55,6 +55,23 @@ _LAPSED = (
     .order_by(accesses.c.valid_until, accesses.c.order_id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
+)
+# Unpaid orders of a window, oldest first, in keyset batches (reconcile).
+_o = orders.c
+_UNPAID_SINCE = (
+    select(orders)
+    .where(
+        _o.payment_status == PaymentStatus.UNPAID.value,
+        _o.created_at >= bindparam("since"),
+    )
+    .order_by(_o.created_at, _o.id)
+    .limit(bindparam("limit"))
+)
+_UNPAID_SINCE_AFTER = _UNPAID_SINCE.where(
+    or_(
+        _o.created_at > bindparam("after_at"),
+        and_(_o.created_at == bindparam("after_at"), _o.id > bindparam("after_id")),
+    )
 )
 _t = activation_tokens.c
 _CURRENT_TOKEN = (
@@ -102,6 +119,19 @@ class SqlOrderRepository(SqlRepository):
             .order_by(orders.c.created_at.desc(), orders.c.id.desc())
         )
         return [rows.to_order(row) for row in await self._all(query)]
+
+    async def list_unpaid_since(
+        self, since: datetime, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Order]:
+        """Unpaid orders created at or after ``since``, by (created_at, id), past ``after``.
+
+        ``ix_orders_payment_status_created_at`` serves it.
+        """
+        query = _UNPAID_SINCE if after is None else _UNPAID_SINCE_AFTER
+        params: dict[str, Any] = {"since": since, "limit": limit}
+        if after is not None:
+            params |= {"after_at": after[0], "after_id": after[1]}
+        return [rows.to_order(row) for row in await self._all(query, params)]
 
     async def update(self, order: Order) -> None:
         """Store the new state of an existing order."""

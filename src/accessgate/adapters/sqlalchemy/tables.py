@@ -105,6 +105,7 @@ orders = Table(
     Column("user_agent", String(512)),
     _ts("paid_at", nullable=True),
     Index("ix_orders_email_created_at", "email", "created_at"),
+    Index("ix_orders_payment_status_created_at", "payment_status", "created_at"),
 )
 
 accesses = Table(

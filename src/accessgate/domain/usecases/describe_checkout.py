@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from accessgate.domain.model.errors import PaymentNotFound
+from accessgate.domain.model.order import Order
 from accessgate.domain.model.status import PaymentStatus
 from accessgate.domain.model.values import Locale, Mode
 from accessgate.ports.unit_of_work import UnitOfWorkFactory
@@ -44,16 +45,28 @@ class DescribeCheckout:
             raise PaymentNotFound()
         async with self._uow(read_only=True) as uow:
             order = await uow.orders.get_by_session_id(session_id)
-        if order is None:
+        return _summary(order)
+
+    async def of_order(self, order_id: str) -> CheckoutSummary:
+        """The summary of the checkout of ``order_id`` (a verified return link names it)."""
+        if not order_id or len(order_id) > 64:
             raise PaymentNotFound()
-        return CheckoutSummary(
-            order_id=order.id,
-            session_id=order.provider_session_id,
-            plan=order.plan,
-            mode=order.mode,
-            email=order.email,
-            amount=order.amount.amount,
-            currency=order.amount.currency,
-            payment_status=order.payment_status,
-            locale=order.locale,
-        )
+        async with self._uow(read_only=True) as uow:
+            order = await uow.orders.get(order_id)
+        return _summary(order)
+
+
+def _summary(order: Order | None) -> CheckoutSummary:
+    if order is None:
+        raise PaymentNotFound()
+    return CheckoutSummary(
+        order_id=order.id,
+        session_id=order.provider_session_id,
+        plan=order.plan,
+        mode=order.mode,
+        email=order.email,
+        amount=order.amount.amount,
+        currency=order.amount.currency,
+        payment_status=order.payment_status,
+        locale=order.locale,
+    )

@@ -7,6 +7,7 @@ import msgspec
 from accessgate.domain.model.access import Access
 from accessgate.domain.model.catalogue import PlanCatalog
 from accessgate.domain.model.order import Order
+from accessgate.domain.model.return_link import ReturnLinks
 from accessgate.domain.model.status import AccessStatus
 from accessgate.domain.model.values import (
     MAX_CLICKID,
@@ -97,6 +98,7 @@ class StartCheckout:
         clock: Clock,
         tokens: TokenFactory,
         default_locale: Locale = Locale.EN,
+        return_links: ReturnLinks | None = None,
     ) -> None:
         self._uow = uow
         self._providers = providers
@@ -104,6 +106,7 @@ class StartCheckout:
         self._clock = clock
         self._tokens = tokens
         self._default_locale = default_locale
+        self._return_links = return_links
 
     async def execute(self, command: StartCheckoutCommand) -> CheckoutStarted:
         """Open the checkout; raises ValidationError, ServiceUnavailable, ProviderRejected."""
@@ -130,6 +133,7 @@ class StartCheckout:
                 locale=locale,
                 clickid=command.clickid or None,
                 telegram_chat_id=command.telegram_chat_id or verified_chat,
+                return_url=None if self._return_links is None else self._return_links.url(order_id),
             )
         )
         now = self._clock.now()

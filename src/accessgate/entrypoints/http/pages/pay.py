@@ -165,10 +165,18 @@ def _self_url(request: AnyRequest, n: int | None) -> str:
 @get("/pay/success", include_in_schema=False, guards=[rate_limit])
 async def pay_success(request: AnyRequest) -> Response[str]:
     """Shows "payment pending" (refreshing, a bounded number of times) until paid, then the link."""
-    session_id = request.query_params.get("session_id", "")[:MAX_FIELD]
+    query = request.query_params
+    session_id = query.get("session_id", "")[:MAX_FIELD]
     container = container_of(request)
     try:
-        summary = await container.describe_checkout().execute(session_id)
+        order_id = query.get("order", "")[:MAX_FIELD]
+        if order_id:  # a provider's fixed return URL: the signed link of the order
+            if not container.return_links().verify(order_id, query.get("sig", "")[:MAX_FIELD]):
+                raise PaymentNotFound()
+            summary = await container.describe_checkout().of_order(order_id)
+            session_id = summary.session_id
+        else:
+            summary = await container.describe_checkout().execute(session_id)
         status = await container.session_status().execute(session_id)
     except PaymentNotFound:
         return error_page(request, NOT_FOUND, 404)
