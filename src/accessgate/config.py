@@ -13,7 +13,7 @@ at fault. Nothing here runs at import time.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -202,24 +202,7 @@ def read_target_settings(names: tuple[str, ...], environ: Mapping[str, str]) -> 
     Only the listed targets' plug-ins are loaded (entry-point group
     ``accessgate.access_targets``).
     """
-    if len(set(names)) != len(names):
-        raise ConfigError("ACCESS_TARGETS names a target twice")
-    groups: dict[str, Any] = {}
-    for name in names:
-        try:
-            plugin = plugins.load_target(name)
-        except plugins.PluginError as error:
-            raise ConfigError(f"ACCESS_TARGETS: {error}") from None
-        except ImportError as error:
-            package = (error.name or "?").split(".")[0]
-            raise ConfigError(
-                f"ACCESS_TARGETS: target {name!r} needs the Python package {package!r}"
-            ) from None
-        try:
-            groups[name] = plugins.read_group(plugin, environ, listed_in="ACCESS_TARGETS")
-        except plugins.PluginError as error:
-            raise ConfigError(str(error)) from None
-    return groups
+    return _read_plugin_groups(names, environ, "ACCESS_TARGETS", "target", plugins.load_target)
 
 
 def read_provider_settings(names: tuple[str, ...], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -229,21 +212,32 @@ def read_provider_settings(names: tuple[str, ...], environ: Mapping[str, str]) -
     """
     if not names:
         raise ConfigError("PAYMENT_PROVIDERS must name at least one payment provider")
+    return _read_plugin_groups(names, environ, "PAYMENT_PROVIDERS", "provider", plugins.load)
+
+
+def _read_plugin_groups(
+    names: tuple[str, ...],
+    environ: Mapping[str, str],
+    variable: str,
+    kind: str,
+    load: Callable[[str], Any],
+) -> dict[str, Any]:
+    """The settings group of each plug-in ``variable`` lists; ConfigError naming the variable."""
     if len(set(names)) != len(names):
-        raise ConfigError("PAYMENT_PROVIDERS names a provider twice")
+        raise ConfigError(f"{variable} names a {kind} twice")
     groups: dict[str, Any] = {}
     for name in names:
         try:
-            plugin = plugins.load(name)
+            plugin = load(name)
         except plugins.PluginError as error:
-            raise ConfigError(f"PAYMENT_PROVIDERS: {error}") from None
+            raise ConfigError(f"{variable}: {error}") from None
         except ImportError as error:
             package = (error.name or "?").split(".")[0]
             raise ConfigError(
-                f"PAYMENT_PROVIDERS: provider {name!r} needs the Python package {package!r}"
+                f"{variable}: {kind} {name!r} needs the Python package {package!r}"
             ) from None
         try:
-            groups[name] = plugins.read_group(plugin, environ)
+            groups[name] = plugins.read_group(plugin, environ, listed_in=variable)
         except plugins.PluginError as error:
             raise ConfigError(str(error)) from None
     return groups
