@@ -102,7 +102,7 @@ async def test_health_names_a_sqlite_database_whose_directory_is_gone(tmp_path: 
         assert (await client.get("/health")).status_code == 200
         shutil.rmtree(folder)
         # a pooled connection still reads the removed file's inode: close the pool
-        await client.app.state.container.uow().engine.dispose()
+        await client.app.state.container.uow().dispose()
         response = await client.get("/health")
         error = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
         assert error["details"]["services"]["database"] == "error"

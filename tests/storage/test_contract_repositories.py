@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 
 import msgspec
@@ -10,7 +11,7 @@ import pytest
 from accessgate.domain.model.errors import StorageError
 from accessgate.domain.model.outbox import Channel, OutboxStatus
 from accessgate.domain.model.status import AccessStatus, PaymentStatus
-from accessgate.ports.unit_of_work import UnitOfWorkFactory
+from accessgate.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.storage import helpers as h
 
 T1 = h.T0 + timedelta(hours=1)
@@ -69,10 +70,15 @@ async def test_updating_a_missing_row_is_an_error(uow_factory: UnitOfWorkFactory
         lambda uow: uow.otps.update(h.otp("nobody@example.com", 9)),
         lambda uow: uow.outbox.update(h.message(9)),
     ]
+
+    async def attempt_and_commit(attempt: Callable[[UnitOfWork], Awaitable[object]]) -> None:
+        async with uow_factory() as uow:
+            await attempt(uow)
+            await uow.commit()
+
     for attempt in missing:
-        with pytest.raises(StorageError):
-            async with uow_factory() as uow:
-                await attempt(uow)
+        with pytest.raises(StorageError):  # at the call, or at the latest by the commit
+            await attempt_and_commit(attempt)
 
 
 async def test_accesses_by_telegram_user(uow_factory: UnitOfWorkFactory) -> None:
@@ -135,8 +141,13 @@ async def test_one_restore_challenge_per_email(uow_factory: UnitOfWorkFactory) -
         assert await uow.otps.get(email, for_update=True) == h.otp(email, 3, at=T1)
         assert await uow.otps.get_by_id("otp_3") == h.otp(email, 3, at=T1)
         assert await uow.otps.get_by_id("otp_2") == h.otp("other@example.com", 2)
-        with pytest.raises(StorageError):
+
+        async def update_then_read() -> None:
             await uow.otps.update(h.otp(email, 1).failed_attempt())
+            await uow.otps.get(email)
+
+        with pytest.raises(StorageError):  # at the call, or at the latest by the next read
+            await update_then_read()
     async with uow_factory() as uow:
         burnt = h.otp(email, 3, at=T1).failed_attempt().consume(T1)
         await uow.otps.update(burnt)

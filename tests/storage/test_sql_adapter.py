@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from accessgate.adapters.sqlalchemy.engine import create_engine, normalize_url
+from accessgate.adapters.sqlalchemy.statements import Statement
 from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from accessgate.config import load_settings
 from accessgate.container import build_storage
@@ -134,7 +135,7 @@ async def test_times_come_back_aware_utc(backend: str, tmp_path: Path, schema: s
         assert found.created_at.utcoffset() == timedelta(0)
         naive = msgspec.structs.replace(h.order(2), created_at=datetime(2026, 1, 1))
         with pytest.raises(StorageError):
-            await h.in_unit(factory, lambda uow: uow.orders.add(naive))
+            await h.in_unit(factory, lambda uow: uow.orders.add(naive), commit=True)
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
@@ -144,10 +145,10 @@ async def test_constraint_violations_are_storage_errors_without_sql(
     async with h.sql_factory(backend, tmp_path=tmp_path, schema=schema) as factory:
         await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)), commit=True)
         with pytest.raises(StorageError) as raised:
-            await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)))
+            await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)), commit=True)
         assert_safe(raised.value)
         with pytest.raises(StorageError) as raised:  # foreign key: no such order
-            await h.in_unit(factory, lambda uow: uow.tokens.add(h.token("ord_9", 1)))
+            await h.in_unit(factory, lambda uow: uow.tokens.add(h.token("ord_9", 1)), commit=True)
         assert_safe(raised.value)
 
 
@@ -186,8 +187,10 @@ async def test_a_lost_connection_is_service_unavailable_and_recovers(pg_schema: 
 
         async def lose_connection(uow: UnitOfWork) -> None:
             assert isinstance(uow, SqlUnitOfWork)
-            pid = (await uow.connection.execute(text("SELECT pg_backend_pid()"))).scalar()
-            await h.admin(f"SELECT pg_terminate_backend({int(pid or 0)})")
+            found = await uow.connection.fetch(
+                Statement("SELECT pg_backend_pid()", names=("pid",)), {}
+            )
+            await h.admin(f"SELECT pg_terminate_backend({int(found[0]['pid'])})")
             await asyncio.sleep(0.1)
             await uow.orders.get("ord_1")
 

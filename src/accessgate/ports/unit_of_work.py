@@ -11,6 +11,10 @@ against each):
 * Uniqueness is enforced by the storage, never by process memory: ``add``
   methods that can meet a duplicate return ``False`` instead of raising.
 * A lost connection or any driver failure raises ``StorageError``.
+* A write whose answer is not returned (``add`` of a new row, ``update``) may be
+  sent later, at the latest with the next read of the unit of work or its
+  commit: its error (a conflict, a missing row) may surface there. Reads always
+  see the unit of work's own writes.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,35 @@ _SCHEMES = {
     "postgres": "postgresql+asyncpg",
     "postgresql": "postgresql+asyncpg",
 }
+
+
+@dataclass(frozen=True)
+class SqliteTarget:
+    """How the units of work open the SQLite database of an engine (see connections.py).
+
+    Attributes:
+        database: the sqlite3 ``database`` argument (a path or a ``file:`` URI).
+        uri: ``database`` is a URI.
+        memory: an in-memory database (shared with the engine; one connection).
+        busy_timeout: seconds a writer waits for another process's write lock.
+
+    """
+
+    database: str
+    uri: bool
+    memory: bool
+    busy_timeout: float
+
+
+_SQLITE_TARGETS: weakref.WeakKeyDictionary[AsyncEngine, SqliteTarget] = weakref.WeakKeyDictionary()
+
+
+def sqlite_target(engine: AsyncEngine) -> SqliteTarget:
+    """The SQLite database of an engine made by :func:`create_engine`."""
+    target = _SQLITE_TARGETS.get(engine)
+    if target is None:
+        raise ValueError("the engine was not made by accessgate's create_engine")
+    return target
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -96,6 +128,16 @@ def create_engine(
         )
     args.setdefault("timeout", busy_timeout_ms / 1000)
     memory = parsed.database in (None, "", ":memory:")
+    database = str(parsed.database or "")
+    uri = bool(args.get("uri")) or database.startswith("file:")
+    if memory:
+        # A named, shared in-memory database: the units of work open their own
+        # sqlite3 connection to it, beside the engine's (kept by StaticPool).
+        name = f"file:accessgate_{uuid.uuid4().hex}"
+        parsed = parsed.set(
+            database=name, query={"mode": "memory", "cache": "shared", "uri": "true"}
+        )
+        database, uri = f"{name}?mode=memory&cache=shared", True
     options: dict[str, Any] = (
         {"poolclass": StaticPool}
         if memory
@@ -103,6 +145,7 @@ def create_engine(
     )
     engine = create_async_engine(parsed, connect_args=args, echo=echo, **options)
     _configure_sqlite(engine, busy_timeout_ms, wal=not memory)
+    _SQLITE_TARGETS[engine] = SqliteTarget(database, uri, memory, busy_timeout_ms / 1000)
     return engine
 
 

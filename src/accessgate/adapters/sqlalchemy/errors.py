@@ -27,7 +27,9 @@ def is_storage_failure(error: BaseException) -> bool:
 
 def storage_error(error: BaseException) -> StorageError:
     """The StorageError for a driver error, safe to show (no SQL, no values)."""
-    if isinstance(error, exc.IntegrityError):
+    if isinstance(error, exc.IntegrityError | sqlite3.IntegrityError) or any(
+        cls.__name__ == "IntegrityConstraintViolationError" for cls in type(error).__mro__
+    ):
         return StorageError("Storage refused a conflicting write", reason="IntegrityError")
     return StorageError(reason=type(error).__name__)
 

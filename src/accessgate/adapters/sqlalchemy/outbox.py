@@ -1,4 +1,4 @@
-"""The outbox on SQLAlchemy Core, claimable by several workers at once."""
+"""The outbox (driver-level SQL), claimable by several workers at once."""
 
 from __future__ import annotations
 
@@ -6,19 +6,39 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
-
 from accessgate.adapters.sqlalchemy import rows
 from accessgate.adapters.sqlalchemy.base import SqlRepository
+from accessgate.adapters.sqlalchemy.statements import Statement, column_list
 from accessgate.adapters.sqlalchemy.tables import outbox
 from accessgate.domain.model.outbox import OutboxMessage, OutboxStatus
 
-_o = outbox.c
-_OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.FAILED)
-_OPEN_COUNTS = (
-    select(_o.channel, _o.status, func.count().label("n"))
-    .where(_o.status.in_([s.value for s in _OPEN_STATUSES]))
-    .group_by(_o.channel, _o.status)
+_COLUMNS = column_list(outbox)
+_OPEN_COUNTS = Statement(
+    "SELECT outbox.channel, outbox.status, count(*) AS n FROM outbox "
+    f"WHERE outbox.status IN ('{OutboxStatus.PENDING.value}', '{OutboxStatus.FAILED.value}') "
+    "GROUP BY outbox.channel, outbox.status",
+    names=("channel", "status", "n"),
+)
+# ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``: on
+# PostgreSQL rows another worker is claiming are skipped, not waited for; on
+# SQLite the unit of work already holds the single write lock.
+_CLAIM_DUE = Statement(
+    "UPDATE outbox SET locked_until = :lease_until WHERE outbox.id IN ("
+    "SELECT outbox.id FROM outbox "
+    f"WHERE outbox.status = '{OutboxStatus.PENDING.value}' AND outbox.next_attempt_at <= :now "
+    "AND (outbox.locked_until IS NULL OR outbox.locked_until <= :now) "
+    "ORDER BY outbox.next_attempt_at, outbox.created_at, outbox.id LIMIT :limit "
+    f"FOR UPDATE SKIP LOCKED) RETURNING {column_list(outbox, qualified=False)}",
+    outbox.columns,
+)
+_LIST = Statement(
+    f"SELECT {_COLUMNS} FROM outbox ORDER BY outbox.created_at, outbox.id LIMIT :limit",
+    outbox.columns,
+)
+_LIST_OF_STATUS = Statement(
+    f"SELECT {_COLUMNS} FROM outbox WHERE outbox.status = :status "
+    "ORDER BY outbox.created_at, outbox.id LIMIT :limit",
+    outbox.columns,
 )
 
 
@@ -39,7 +59,7 @@ class SqlOutboxRepository(SqlRepository):
 
     async def get(self, message_id: str) -> OutboxMessage | None:
         """The message with this id, or ``None``."""
-        row = await self._one(select(outbox).where(_o.id == message_id))
+        row = await self._one_by(outbox, "id", message_id)
         return None if row is None else rows.to_outbox(row)
 
     async def claim_due(
@@ -51,35 +71,21 @@ class SqlOutboxRepository(SqlRepository):
         on PostgreSQL rows another worker is claiming are skipped, not waited
         for; on SQLite the unit of work already holds the single write lock.
         """
-        due = (
-            select(_o.id)
-            .where(
-                _o.status == OutboxStatus.PENDING.value,
-                _o.next_attempt_at <= now,
-                or_(_o.locked_until.is_(None), _o.locked_until <= now),
-            )
-            .order_by(_o.next_attempt_at, _o.created_at, _o.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        found = await self._all(
+            _CLAIM_DUE, {"now": now, "limit": limit, "lease_until": lease_until}
         )
-        claim = (
-            outbox.update()
-            .where(_o.id.in_(due))
-            .values(locked_until=lease_until)
-            .returning(*outbox.c)
-        )
-        result = await self._execute(claim)
-        claimed = [rows.to_outbox(row) for row in result.mappings().all()]
+        claimed = [rows.to_outbox(row) for row in found]
         return sorted(claimed, key=_due_order)
 
     async def list(
         self, status: OutboxStatus | None = None, limit: int = 100
     ) -> builtins.list[OutboxMessage]:
         """Messages, oldest first, optionally of one status."""
-        query = select(outbox).order_by(_o.created_at, _o.id).limit(limit)
-        if status is not None:
-            query = query.where(_o.status == status.value)
-        return [rows.to_outbox(row) for row in await self._all(query)]
+        if status is None:
+            found = await self._all(_LIST, {"limit": limit})
+        else:
+            found = await self._all(_LIST_OF_STATUS, {"status": status.value, "limit": limit})
+        return [rows.to_outbox(row) for row in found]
 
     async def update(self, message: OutboxMessage) -> None:
         """Store the new state of an existing message."""
@@ -87,8 +93,7 @@ class SqlOutboxRepository(SqlRepository):
 
     async def count_open(self) -> dict[tuple[str, OutboxStatus], int]:
         """Pending and failed messages per (channel, status): one grouped COUNT."""
-        result = await self._execute(_OPEN_COUNTS)
         return {
             (row["channel"], OutboxStatus(row["status"])): int(row["n"])
-            for row in result.mappings()
+            for row in await self._all(_OPEN_COUNTS)
         }

@@ -1,14 +1,14 @@
-"""Orders, accesses, tokens, restore challenges and payment events on SQLAlchemy Core."""
+"""Orders, accesses, tokens, restore challenges and payment events (driver-level SQL)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
-
 from accessgate.adapters.sqlalchemy import rows
+from accessgate.adapters.sqlalchemy import statements as st
 from accessgate.adapters.sqlalchemy.base import SqlRepository
+from accessgate.adapters.sqlalchemy.statements import POSTGRESQL, Statement, column_list
 from accessgate.adapters.sqlalchemy.tables import (
     accesses,
     activation_tokens,
@@ -22,63 +22,108 @@ from accessgate.domain.model.order import Order
 from accessgate.domain.model.payment_event import PaymentEventRecord
 from accessgate.domain.model.status import AccessStatus, PaymentStatus
 
-# Hot reads are built once with bound parameters, so SQLAlchemy neither rebuilds
-# nor re-keys them on every call (about 0.13 ms of CPU per statement).
-_ACCESSES_OF_USER = (
-    select(accesses)
-    .where(accesses.c.telegram_user_id == bindparam("telegram_user_id"))
-    .order_by(accesses.c.updated_at.desc(), accesses.c.order_id.desc())
+_RUNNING = f"('{AccessStatus.TOKEN_ISSUED.value}', '{AccessStatus.ACTIVE.value}')"
+_UNPAID = f"'{PaymentStatus.UNPAID.value}'"
+_ORDERS = column_list(orders)
+_ACCESSES = column_list(accesses)
+_TOKENS = column_list(activation_tokens)
+
+# An order with its access, both locked, in one statement (the event use cases
+# lock both). ``o_``/``a_`` prefix the columns of each.
+_ORDER_ACCESS_COLUMNS = (*orders.columns, *accesses.columns)
+_ORDER_ACCESS_NAMES = (
+    *(f"o_{c.name}" for c in orders.columns),
+    *(f"a_{c.name}" for c in accesses.columns),
 )
-_a = accesses.c
-_IN_EFFECT = (
-    select(func.count())
-    .select_from(accesses)
-    .where(
-        _a.status.in_([AccessStatus.TOKEN_ISSUED.value, AccessStatus.ACTIVE.value]),
-        or_(
-            _a.valid_until.is_(None),
-            _a.valid_until > bindparam("now"),
-            _a.grace_until > bindparam("now"),
-        ),
+_ORDER_ACCESS = f"{st.aliased_columns(orders, 'o_')}, {st.aliased_columns(accesses, 'a_')}"
+
+
+def _order_with_access(column: str) -> Statement:
+    return Statement(
+        f"SELECT {_ORDER_ACCESS} FROM orders JOIN accesses ON accesses.order_id = orders.id "
+        f"WHERE orders.{column} = :match_value FOR UPDATE OF orders, accesses",
+        _ORDER_ACCESS_COLUMNS,
+        _ORDER_ACCESS_NAMES,
     )
+
+
+_LOCK_ORDER_BY = {
+    column: _order_with_access(column)
+    for column in ("id", "provider_session_id", "provider_subscription_id", "provider_payment_id")
+}
+_EVENT_NAMES = ", ".join(":" + c.name for c in payment_events.columns)
+# PostgreSQL: record the event and, only if it is new, lock its claimed order
+# with the order's access: one round trip tells a duplicate and loads the rows.
+_RECORD_AND_LOCK = Statement(
+    f"WITH recorded AS (INSERT INTO payment_events ({column_list(payment_events, qualified=False)}) "
+    f"VALUES ({_EVENT_NAMES}) ON CONFLICT DO NOTHING RETURNING 1), "
+    f"locked AS (SELECT {_ORDER_ACCESS} FROM orders JOIN accesses ON accesses.order_id = orders.id "
+    "WHERE orders.id = :order_id AND EXISTS (SELECT 1 FROM recorded) "
+    "FOR UPDATE OF orders, accesses) "
+    "SELECT (SELECT count(*) FROM recorded) AS recorded, locked.* "
+    "FROM (SELECT 1) AS one LEFT JOIN locked ON true",
+    (None, *_ORDER_ACCESS_COLUMNS),
+    ("recorded", *_ORDER_ACCESS_NAMES),
+)
+
+_ACCESSES_OF_USER = Statement(
+    f"SELECT {_ACCESSES} FROM accesses WHERE accesses.telegram_user_id = :telegram_user_id "
+    "ORDER BY accesses.updated_at DESC, accesses.order_id DESC",
+    accesses.columns,
+)
+_IN_EFFECT = Statement(
+    f"SELECT count(*) AS n FROM accesses WHERE accesses.status IN {_RUNNING} AND "
+    "(accesses.valid_until IS NULL OR accesses.valid_until > :now OR accesses.grace_until > :now)",
+    names=("n",),
 )
 # Accesses whose period and grace have ended but whose status still says they
 # run: the expiry job's batch, earliest first, locked (SKIP LOCKED on PostgreSQL;
 # SQLite's single writer needs no row locks). ``ix_accesses_status_valid_until``.
-_LAPSED = (
-    select(accesses)
-    .where(
-        accesses.c.status.in_([AccessStatus.TOKEN_ISSUED.value, AccessStatus.ACTIVE.value]),
-        accesses.c.valid_until <= bindparam("now"),
-        or_(accesses.c.grace_until.is_(None), accesses.c.grace_until <= bindparam("now")),
-    )
-    .order_by(accesses.c.valid_until, accesses.c.order_id)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
+_LAPSED = Statement(
+    f"SELECT {_ACCESSES} FROM accesses WHERE accesses.status IN {_RUNNING} "
+    "AND accesses.valid_until <= :now "
+    "AND (accesses.grace_until IS NULL OR accesses.grace_until <= :now) "
+    "ORDER BY accesses.valid_until, accesses.order_id LIMIT :limit FOR UPDATE SKIP LOCKED",
+    accesses.columns,
 )
 # Unpaid orders of a window, oldest first, in keyset batches (reconcile).
-_o = orders.c
-_UNPAID_SINCE = (
-    select(orders)
-    .where(
-        _o.payment_status == PaymentStatus.UNPAID.value,
-        _o.created_at >= bindparam("since"),
-    )
-    .order_by(_o.created_at, _o.id)
-    .limit(bindparam("limit"))
+_UNPAID_SINCE = Statement(
+    f"SELECT {_ORDERS} FROM orders WHERE orders.payment_status = {_UNPAID} "
+    "AND orders.created_at >= :since ORDER BY orders.created_at, orders.id LIMIT :limit",
+    orders.columns,
 )
-_UNPAID_SINCE_AFTER = _UNPAID_SINCE.where(
-    or_(
-        _o.created_at > bindparam("after_at"),
-        and_(_o.created_at == bindparam("after_at"), _o.id > bindparam("after_id")),
+_UNPAID_SINCE_AFTER = Statement(
+    f"SELECT {_ORDERS} FROM orders WHERE orders.payment_status = {_UNPAID} "
+    "AND orders.created_at >= :since AND (orders.created_at > :after_at "
+    "OR (orders.created_at = :after_at AND orders.id > :after_id)) "
+    "ORDER BY orders.created_at, orders.id LIMIT :limit",
+    orders.columns,
+)
+_ORDERS_OF_EMAIL = Statement(
+    f"SELECT {_ORDERS} FROM orders WHERE orders.email = :email "
+    "ORDER BY orders.created_at DESC, orders.id DESC",
+    orders.columns,
+)
+_CURRENT_TOKEN = Statement(
+    f"SELECT {_TOKENS} FROM activation_tokens WHERE activation_tokens.order_id = :order_id "
+    "AND activation_tokens.revoked_at IS NULL "
+    "ORDER BY activation_tokens.created_at DESC, activation_tokens.token_hash DESC LIMIT 1",
+    activation_tokens.columns,
+)
+_OTP_UPSERT = Statement(
+    f"INSERT INTO otp_challenges ({column_list(otp_challenges, qualified=False)}) VALUES ("
+    + ", ".join(":" + c.name for c in otp_challenges.columns)
+    + ") ON CONFLICT (email) DO UPDATE SET "
+    + ", ".join(
+        f"{c.name} = excluded.{c.name}" for c in otp_challenges.columns if c.name != "email"
     )
 )
-_t = activation_tokens.c
-_CURRENT_TOKEN = (
-    select(activation_tokens)
-    .where(_t.order_id == bindparam("order_id"), _t.revoked_at.is_(None))
-    .order_by(_t.created_at.desc(), _t.token_hash.desc())
-    .limit(1)
+_EVENT = Statement(
+    "SELECT "
+    + column_list(payment_events)
+    + " FROM payment_events WHERE payment_events.provider = :provider "
+    "AND payment_events.event_id = :event_id",
+    payment_events.columns,
 )
 
 
@@ -90,12 +135,18 @@ class SqlOrderRepository(SqlRepository):
         await self._add(orders, rows.order_row(order))
 
     async def _by(self, column: str, value: Any, for_update: bool) -> Order | None:
+        if for_update:
+            # Locked with its access (and kept for the access lookup that follows).
+            found = await self._first(_LOCK_ORDER_BY[column], {"match_value": value})
+            if found is not None:
+                return self._uow.locked.keep(found)
         row = await self._one_by(orders, column, value, for_update)
         return None if row is None else rows.to_order(row)
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         """The order with this id, or ``None``."""
-        return await self._by("id", order_id, for_update)
+        kept = self._uow.locked.orders.get(order_id)
+        return kept if kept is not None else await self._by("id", order_id, for_update)
 
     async def get_by_session_id(self, session_id: str, *, for_update: bool = False) -> Order | None:
         """The order of a provider checkout session, or ``None``."""
@@ -113,12 +164,7 @@ class SqlOrderRepository(SqlRepository):
 
     async def list_by_email(self, email: str) -> list[Order]:
         """The orders of a normalised email, newest first."""
-        query = (
-            select(orders)
-            .where(orders.c.email == email)
-            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
-        )
-        return [rows.to_order(row) for row in await self._all(query)]
+        return [rows.to_order(row) for row in await self._all(_ORDERS_OF_EMAIL, {"email": email})]
 
     async def list_unpaid_since(
         self, since: datetime, limit: int, after: tuple[datetime, str] | None = None
@@ -135,6 +181,7 @@ class SqlOrderRepository(SqlRepository):
 
     async def update(self, order: Order) -> None:
         """Store the new state of an existing order."""
+        self._uow.locked.refresh_order(order)
         await self._update(orders, rows.order_row(order), "id")
 
 
@@ -147,6 +194,9 @@ class SqlAccessRepository(SqlRepository):
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Access | None:
         """The access of an order, or ``None``."""
+        kept = self._uow.locked.accesses.get(order_id)
+        if kept is not None:
+            return kept
         row = await self._one_by(accesses, "order_id", order_id, for_update)
         return None if row is None else rows.to_access(row)
 
@@ -157,8 +207,9 @@ class SqlAccessRepository(SqlRepository):
 
     async def count_in_effect(self, now: datetime) -> int:
         """Accesses issued or active whose period (or grace) runs past ``now``: one COUNT."""
-        result = await self._execute(_IN_EFFECT, {"now": now})
-        return int(result.scalar_one())
+        row = await self._first(_IN_EFFECT, {"now": now})
+        assert row is not None
+        return int(row["n"])
 
     async def list_lapsed(self, now: datetime, limit: int) -> list[Access]:
         """Lapsed issued or active accesses, locked; rows locked elsewhere are skipped."""
@@ -167,6 +218,7 @@ class SqlAccessRepository(SqlRepository):
 
     async def update(self, access: Access) -> None:
         """Store the new state of an existing access."""
+        self._uow.locked.refresh_access(access)
         await self._update(accesses, rows.access_row(access), "order_id")
 
 
@@ -199,21 +251,17 @@ class SqlOtpRepository(SqlRepository):
 
     async def get(self, email: str, *, for_update: bool = False) -> OtpChallenge | None:
         """The challenge of an email, or ``None``."""
-        query = select(otp_challenges).where(otp_challenges.c.email == email)
-        row = await self._one(query, for_update)
+        row = await self._one_by(otp_challenges, "email", email, for_update)
         return None if row is None else rows.to_otp(row)
 
     async def get_by_id(self, challenge_id: str) -> OtpChallenge | None:
         """The challenge with this id, or ``None`` (it was replaced)."""
-        row = await self._one(select(otp_challenges).where(otp_challenges.c.id == challenge_id))
+        row = await self._one_by(otp_challenges, "id", challenge_id)
         return None if row is None else rows.to_otp(row)
 
     async def replace(self, challenge: OtpChallenge) -> None:
         """Store a challenge in place of the email's previous one (one upsert)."""
-        row = rows.otp_row(challenge)
-        insert: Any = self._insert(otp_challenges).values(row)
-        changes = {name: insert.excluded[name] for name in row if name != "email"}
-        await self._execute(insert.on_conflict_do_update(index_elements=["email"], set_=changes))
+        self._hold(_OTP_UPSERT, rows.otp_row(challenge))
 
     async def update(self, challenge: OtpChallenge) -> None:
         """Store the new state of an existing challenge (same id and email)."""
@@ -224,8 +272,28 @@ class SqlPaymentEventRepository(SqlRepository):
     """Applied provider events; (provider, event_id) is the primary key."""
 
     async def add(self, record: PaymentEventRecord) -> bool:
-        """Record an event; ``False`` if it was recorded before."""
-        return await self._add_unless_exists(payment_events, rows.event_row(record))
+        """Record an event; ``False`` if it was recorded before.
+
+        A new event's claimed order is locked with its access at once (the
+        event use cases do that next): on PostgreSQL in the same statement.
+        """
+        row = rows.event_row(record)
+        if record.order_id is None:
+            return await self._add_unless_exists(payment_events, row)
+        if self._uow.dialect == POSTGRESQL:
+            await self._uow.flush()
+            answer = (await self._conn.fetch(_RECORD_AND_LOCK, row))[0]
+            if answer["recorded"] != 1:
+                return False
+            if answer["o_id"] is not None:
+                self._uow.locked.keep(answer)
+            return True
+        if not await self._add_unless_exists(payment_events, row):
+            return False
+        found = await self._first(_LOCK_ORDER_BY["id"], {"match_value": record.order_id})
+        if found is not None:
+            self._uow.locked.keep(found)
+        return True
 
     async def update(self, record: PaymentEventRecord) -> None:
         """Store the order and outcome of an event recorded in this unit of work."""
@@ -233,8 +301,5 @@ class SqlPaymentEventRepository(SqlRepository):
 
     async def get(self, provider: str, event_id: str) -> PaymentEventRecord | None:
         """The record of an event, or ``None``."""
-        e = payment_events.c
-        row = await self._one(
-            select(payment_events).where(e.provider == provider, e.event_id == event_id)
-        )
+        row = await self._first(_EVENT, {"provider": provider, "event_id": event_id})
         return None if row is None else rows.to_event(row)

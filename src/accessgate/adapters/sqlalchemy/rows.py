@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import RowMapping
 
 from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import ActivationToken, OtpChallenge
@@ -55,7 +54,7 @@ def order_row(order: Order) -> Row:
     return row
 
 
-def to_order(row: RowMapping) -> Order:
+def to_order(row: Mapping[str, Any]) -> Order:
     """The order of a row."""
     return Order(
         **{name: row[name] for name in _ORDER_PLAIN},
@@ -83,7 +82,7 @@ def access_row(access: Access) -> Row:
     }
 
 
-def to_access(row: RowMapping) -> Access:
+def to_access(row: Mapping[str, Any]) -> Access:
     """The access of a row."""
     return Access(
         order_id=row["order_id"],
@@ -107,7 +106,7 @@ def token_row(token: ActivationToken) -> Row:
     return {name: getattr(token, name) for name in _TOKEN_FIELDS}
 
 
-def to_token(row: RowMapping) -> ActivationToken:
+def to_token(row: Mapping[str, Any]) -> ActivationToken:
     """The activation token of a row."""
     return ActivationToken(**{name: row[name] for name in _TOKEN_FIELDS})
 
@@ -131,7 +130,7 @@ def otp_row(challenge: OtpChallenge) -> Row:
     return {name: getattr(challenge, name) for name in _OTP_FIELDS}
 
 
-def to_otp(row: RowMapping) -> OtpChallenge:
+def to_otp(row: Mapping[str, Any]) -> OtpChallenge:
     """The restore challenge of a row."""
     return OtpChallenge(**{name: row[name] for name in _OTP_FIELDS})
 
@@ -149,7 +148,7 @@ def event_row(record: PaymentEventRecord) -> Row:
     }
 
 
-def to_event(row: RowMapping) -> PaymentEventRecord:
+def to_event(row: Mapping[str, Any]) -> PaymentEventRecord:
     """The applied payment event of a row."""
     return PaymentEventRecord(
         provider=row["provider"],
@@ -184,7 +183,7 @@ def outbox_row(message: OutboxMessage) -> Row:
     return row
 
 
-def to_outbox(row: RowMapping) -> OutboxMessage:
+def to_outbox(row: Mapping[str, Any]) -> OutboxMessage:
     """The outbox message of a row."""
     return OutboxMessage(
         **{name: row[name] for name in _OUTBOX_PLAIN},

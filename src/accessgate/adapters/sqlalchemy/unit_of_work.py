@@ -6,11 +6,17 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accessgate.adapters.sqlalchemy.engine import READ_ONLY_OPTION
-from accessgate.adapters.sqlalchemy.errors import guarded, is_storage_failure, storage_error
+from accessgate.adapters.sqlalchemy.connections import (
+    Connection,
+    ConnectionSource,
+    PostgresSource,
+    SqliteSource,
+)
+from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, sqlite_target
+from accessgate.adapters.sqlalchemy.errors import guarded
+from accessgate.adapters.sqlalchemy.locked import LockedRows
 from accessgate.adapters.sqlalchemy.outbox import SqlOutboxRepository
 from accessgate.adapters.sqlalchemy.repositories import (
     SqlAccessRepository,
@@ -19,17 +25,19 @@ from accessgate.adapters.sqlalchemy.repositories import (
     SqlPaymentEventRepository,
     SqlTokenRepository,
 )
+from accessgate.adapters.sqlalchemy.statements import Statement
+from accessgate.adapters.sqlalchemy.writes import PendingWrites
 from accessgate.domain.model.events import DomainEvent
 from accessgate.ports.unit_of_work import Subscribers
 
 
 class SqlUnitOfWork:
-    """One transaction on one pooled connection; rolled back unless committed.
+    """One transaction on one driver connection; rolled back unless committed.
 
     Args:
-        engine: the AsyncEngine (from :func:`create_engine`).
+        source: where the connection comes from (see connections.py).
         gate: an in-process semaphore held for the whole unit of work, or ``None``.
-        read_only: only reads: a deferred ``BEGIN`` on SQLite, ``commit`` refused.
+        read_only: only reads: no transaction and no write lock, ``commit`` refused.
         wait_timeout: seconds to wait for the gate, then ``StorageError``.
         subscribers: who hears the domain events recorded here (before each commit).
 
@@ -37,21 +45,23 @@ class SqlUnitOfWork:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        source: ConnectionSource,
         gate: asyncio.Semaphore | None = None,
         *,
         read_only: bool = False,
         wait_timeout: float = 30.0,
         subscribers: Subscribers | None = None,
     ) -> None:
-        self._engine = engine
+        self._source = source
         self._subscribers = subscribers or Subscribers()
         self._events: list[DomainEvent] = []
         self._gate = gate
         self._wait_timeout = wait_timeout
         self._read_only = read_only
         self._held = False
-        self._conn: AsyncConnection | None = None
+        self._conn: Connection | None = None
+        self.writes = PendingWrites()
+        self.locked = LockedRows()
         self.orders = SqlOrderRepository(self)
         self.accesses = SqlAccessRepository(self)
         self.tokens = SqlTokenRepository(self)
@@ -60,11 +70,21 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self)
 
     @property
-    def connection(self) -> AsyncConnection:
-        """The connection of the open transaction; only inside ``async with``."""
+    def connection(self) -> Connection:
+        """The driver connection of the open unit of work; only inside ``async with``."""
         if self._conn is None:
             raise RuntimeError("use the unit of work inside 'async with'")
         return self._conn
+
+    @property
+    def dialect(self) -> str:
+        """``postgresql`` or ``sqlite``."""
+        return self._source.dialect
+
+    async def flush(self) -> None:
+        """Send the held writes (before a read, an answered write and the commit)."""
+        if self.writes:
+            await self.writes.flush(self.connection, self._source.dialect)
 
     def record(self, event: DomainEvent) -> None:
         """Note an event; ``commit`` dispatches it to the subscribers first."""
@@ -73,29 +93,18 @@ class SqlUnitOfWork:
         self._events.append(event)
 
     async def __aenter__(self) -> Self:
-        """Check out a connection and begin (``BEGIN IMMEDIATE`` on SQLite unless read-only)."""
+        """Take the gate and a connection; the first statement begins the transaction."""
         if self._gate is not None:
             async with guarded(), asyncio.timeout(self._wait_timeout):
                 await self._gate.acquire()
             self._held = True
         try:
-            async with guarded():
-                self._conn = await self._engine.connect()
-                if self._read_only:
-                    await self._conn.execution_options(**self._read_only_options())
-                await self._conn.begin()
+            self._conn = await self._source.acquire(read_only=self._read_only)
+            await self._conn.begin(read_only=self._read_only)
         except BaseException:
             await self._release()
             raise
         return self
-
-    def _read_only_options(self) -> dict[str, object]:
-        options: dict[str, object] = {READ_ONLY_OPTION: True}
-        if self._engine.dialect.name == "postgresql":
-            # At READ COMMITTED each statement reads its own snapshot anyway: a
-            # transaction would only add the BEGIN and ROLLBACK round trips.
-            options["isolation_level"] = "AUTOCOMMIT"
-        return options
 
     async def __aexit__(
         self,
@@ -106,23 +115,19 @@ class SqlUnitOfWork:
         """Roll back whatever was not committed and return the connection."""
         try:
             await self._release()
-        except Exception as error:
+        except Exception:
             # A failure while cleaning up after another error must not hide it.
             if exc is None:
-                if is_storage_failure(error):
-                    raise storage_error(error) from None
                 raise
 
     async def _release(self) -> None:
         self._events = []
+        self.writes.discard()
+        self.locked.forget()
         conn, self._conn = self._conn, None
         try:
             if conn is not None:
-                try:
-                    if conn.in_transaction():
-                        await conn.rollback()
-                finally:
-                    await conn.close()
+                await self._source.release(conn)
         finally:
             if self._gate is not None and self._held:
                 self._held = False
@@ -133,14 +138,16 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         await self._subscribers.dispatch(self, self._events)
-        async with guarded():
-            await self.connection.commit()
+        await self.flush()
+        self.locked.forget()
+        await self.connection.commit()
 
     async def rollback(self) -> None:
         """Discard every write and every recorded event since the last commit."""
         self._events = []
-        async with guarded():
-            await self.connection.rollback()
+        self.writes.discard()
+        self.locked.forget()
+        await self.connection.rollback()
 
 
 class SqlUnitOfWorkFactory:
@@ -177,17 +184,21 @@ class SqlUnitOfWorkFactory:
         self._wait_timeout = wait_timeout
         self.engine = engine
         self.subscribers = subscribers or Subscribers()
+        self.source = _source(engine, max_connections)
         if serialize_in_process is None:
-            serialize_in_process = engine.dialect.name == "sqlite"
+            serialize_in_process = self.source.dialect == "sqlite"
         self._writers = asyncio.Semaphore(1) if serialize_in_process else None
         self._connections = asyncio.Semaphore(max_connections) if max_connections else None
+        if isinstance(self.source, SqliteSource) and self.source.memory:
+            # One connection holds the in-memory database: every unit takes turns on it.
+            self._writers = self._connections = asyncio.Semaphore(1)
         self._check_timeout = check_timeout
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A new, not yet entered unit of work."""
         gate = self._connections if read_only else (self._writers or self._connections)
         return SqlUnitOfWork(
-            self.engine,
+            self.source,
             gate,
             read_only=read_only,
             wait_timeout=self._wait_timeout,
@@ -196,11 +207,25 @@ class SqlUnitOfWorkFactory:
 
     async def check(self) -> None:
         """Run ``SELECT 1``; raise StorageError unless the database answers in time."""
-        async with guarded():
-            async with asyncio.timeout(self._check_timeout):
-                async with self.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+        async with guarded(), asyncio.timeout(self._check_timeout), self(read_only=True) as uow:
+            await uow.connection.fetch(_SELECT_ONE, {})
 
     async def dispose(self) -> None:
-        """Close every pooled connection (at shutdown)."""
+        """Close every connection (at shutdown)."""
+        await self.source.dispose()
         await self.engine.dispose()
+
+
+_SELECT_ONE = Statement("SELECT 1", names=("one",))
+
+
+def _source(engine: AsyncEngine, max_connections: int | None) -> ConnectionSource:
+    if engine.dialect.name != "sqlite":
+        return PostgresSource(engine)
+    target = sqlite_target(engine)
+    return SqliteSource(
+        target.database,
+        max_connections=max_connections or SQLITE_MAX_CONNECTIONS,
+        busy_timeout=target.busy_timeout,
+        uri=target.uri,
+    )

@@ -2,7 +2,8 @@
 
 Nothing is built at import time. The use cases of the container reach the
 handlers as app-level Litestar dependencies named like the container's
-providers (``start_checkout``, ``session_status``, ...). ``app.state.settings``
+providers (``start_checkout``, ``session_status``, ...); the webhooks get
+theirs bundled in one (``webhook_context``). ``app.state.settings``
 and ``app.state.container`` hold what the app was made with.
 """
 
@@ -34,7 +35,7 @@ from accessgate.entrypoints.http.controllers.metrics import metrics_endpoint
 from accessgate.entrypoints.http.controllers.payment import PaymentController
 from accessgate.entrypoints.http.controllers.restore import RestoreController
 from accessgate.entrypoints.http.controllers.tracking import TrackingController
-from accessgate.entrypoints.http.controllers.webhooks import WebhookController
+from accessgate.entrypoints.http.controllers.webhooks import WebhookContext, WebhookController
 from accessgate.entrypoints.http.exceptions import exception_handlers
 from accessgate.entrypoints.http.gauges import CachedGauges
 from accessgate.entrypoints.http.guards import (
@@ -148,9 +149,15 @@ def create_app(
     observed = [metrics_endpoint] if settings.service.metrics_enabled else []
     dependencies = {name: _provider(container, name) for name in USE_CASES}
     dependencies |= {
-        "payment_providers": _provider(container, "payments"),
         "client_address": _constant(client_address),
         "health_checks": _constant(HealthChecks(checks)),
+        "webhook_context": Provide(
+            lambda: WebhookContext(
+                container.payments(), container.handle_payment_events(), client_address
+            ),
+            use_cache=True,
+            sync_to_thread=False,
+        ),
     }
 
     def announce() -> None:

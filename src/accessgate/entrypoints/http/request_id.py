@@ -12,11 +12,10 @@ exception handlers can tell a client that went away from a crash
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
@@ -24,6 +23,7 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 from accessgate.entrypoints.logs import REQUEST_ID
 
 HEADER = "X-Request-ID"
+_RAW_HEADER = HEADER.lower().encode("latin-1")
 SCOPE_KEY = "accessgate.request_id"
 DISCONNECTED_KEY = "accessgate.client_disconnected"
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -46,12 +46,20 @@ def request_id_of(scope: Scope) -> str:
         return existing
     incoming = None
     for name, value in scope.get("headers", ()):
-        if name.lower() == b"x-request-id":
+        if name.lower() == _RAW_HEADER:
             incoming = sanitise(value.decode("latin-1"))
             break
-    request_id = incoming or uuid.uuid4().hex
+    request_id = incoming or new_request_id()
     scope[SCOPE_KEY] = request_id  # type: ignore[literal-required]
     return request_id
+
+
+def new_request_id() -> str:
+    """A random version-4 UUID as 32 hex digits, as ``uuid.uuid4().hex`` (without the UUID object)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
 
 
 def client_disconnected(scope: Scope) -> bool:
@@ -62,8 +70,18 @@ def client_disconnected(scope: Scope) -> bool:
 async def echo_request_id(message: Message, scope: Scope) -> None:
     """``before_send`` hook: put the request id on every response."""
     if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
-        headers[HEADER] = request_id_of(scope)
+        # What MutableScopeHeaders' ``headers[HEADER] = ...`` does, without building it.
+        headers = message.get("headers")
+        if not isinstance(headers, list):
+            headers = message["headers"] = list(headers or ())
+        value = (_RAW_HEADER, request_id_of(scope).encode("latin-1"))
+        found = [i for i, (name, _) in enumerate(headers) if name.lower() == _RAW_HEADER]
+        for i in reversed(found[1:]):
+            del headers[i]
+        if found:
+            headers[found[0]] = value
+        else:
+            headers.append(value)
 
 
 class RequestIdMiddleware(ASGIMiddleware):

@@ -1,0 +1,46 @@
+"""Orders and accesses a unit of work has locked: read once, answered from here after."""
+
+from __future__ import annotations
+
+from accessgate.adapters.sqlalchemy import rows
+from accessgate.adapters.sqlalchemy.statements import Row, unprefixed
+from accessgate.domain.model.access import Access
+from accessgate.domain.model.order import Order
+
+
+class LockedRows:
+    """The rows locked in the open transaction, in their latest state.
+
+    A locked row cannot change under the transaction, so once loaded (an
+    order with its access, in one statement) a later lookup of either is
+    answered without a round trip; updates refresh what is kept. Forgotten at
+    every commit and rollback, when the locks go.
+    """
+
+    __slots__ = ("accesses", "orders")
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.accesses: dict[str, Access] = {}
+
+    def keep(self, row: Row) -> Order:
+        """Keep the order and access of a joined row (``o_``/``a_`` columns); the order."""
+        order = rows.to_order(unprefixed(row, "o_"))
+        self.orders[order.id] = order
+        self.accesses[order.id] = rows.to_access(unprefixed(row, "a_"))
+        return order
+
+    def refresh_order(self, order: Order) -> None:
+        """An order was updated: keep its new state if it is kept."""
+        if order.id in self.orders:
+            self.orders[order.id] = order
+
+    def refresh_access(self, access: Access) -> None:
+        """An access was updated: keep its new state if it is kept."""
+        if access.order_id in self.accesses:
+            self.accesses[access.order_id] = access
+
+    def forget(self) -> None:
+        """The locks went (commit or rollback)."""
+        self.orders.clear()
+        self.accesses.clear()
