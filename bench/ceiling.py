@@ -3,8 +3,8 @@
 ``POST /api/stripe/webhook`` reads the body and returns a constant. The server
 is started the way ``accessgate serve`` starts one process: ``uvicorn.run`` with
 the same options (address, no uvicorn log config, the settings' log level,
-``proxy_headers`` and ``server_header`` off, uvicorn's default event loop and
-HTTP parser: uvloop and httptools when installed) and accessgate's own logging
+``proxy_headers`` and ``server_header`` off, the event loop of ``HTTP_EVENT_LOOP``,
+uvicorn's default HTTP parser: httptools when installed) and accessgate's own logging
 (one root handler with the redacting filter, so the access log costs the same).
 Run: ``python -m bench.ceiling --port 8101``.
 """
@@ -44,6 +44,7 @@ def main() -> None:
         log_level=settings.service.log_level.lower(),
         proxy_headers=False,
         server_header=False,
+        loop=settings.service.http_event_loop,
     )
 
 

@@ -31,6 +31,10 @@ class ServiceSettings(SettingsGroup, frozen=True, kw_only=True):
     http_header_timeout: float = 15.0
     http_body_timeout: float = 30.0
     http_shutdown_timeout: float = 10.0
+    # asyncio's own loop: uvloop answered a few percent more requests of a bare
+    # endpoint but let some requests of a CPU-bound one wait 20x the median
+    # (docs/performance.md); fair turns are worth more than the last percent.
+    http_event_loop: Literal["asyncio", "uvloop"] = "asyncio"
 
     @property
     def is_production(self) -> bool:

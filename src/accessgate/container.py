@@ -496,6 +496,10 @@ async def start_services(container: Core) -> None:
         from accessgate.adapters.sqlalchemy.migrate import ensure_schema_current
 
         await ensure_schema_current(engine, auto_upgrade=settings.storage.database_auto_migrate)
+        if engine.dialect.name == "sqlite":
+            # The units of work open their own sqlite3 connections: the engine's
+            # (aiosqlite, a polling thread each) served the check only.
+            await engine.dispose()
 
 
 async def stop_services(container: Core) -> None:

@@ -88,7 +88,12 @@ def test_the_docs_list_each_group_in_its_own_section(group: str) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("SMTP_PORT", "not-a-port"), ("OUTBOX_BATCH_SIZE", "many"), ("BOT_MODE", "carrier-pigeon")],
+    [
+        ("SMTP_PORT", "not-a-port"),
+        ("OUTBOX_BATCH_SIZE", "many"),
+        ("BOT_MODE", "carrier-pigeon"),
+        ("HTTP_EVENT_LOOP", "gevent"),
+    ],
 )
 def test_a_bad_value_in_a_group_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError) as caught:

@@ -172,16 +172,19 @@ def serve(args: argparse.Namespace) -> int:
         "proxy_headers": False,
         "server_header": False,
         "http": _protocol(settings),
+        "loop": settings.service.http_event_loop,
         "timeout_graceful_shutdown": settings.service.http_shutdown_timeout,
     }
     log.info(
-        "serving on http://%s:%d (public %s, providers %s, %d worker(s), outbox loop %s)",
+        "serving on http://%s:%d (public %s, providers %s, %d worker(s), outbox loop %s, "
+        "event loop %s)",
         args.host,
         args.port,
         settings.service.app_public_base_url,
         ",".join(settings.payments.payment_providers),
         args.workers,
         "off" if args.no_worker else "on",
+        settings.service.http_event_loop,
     )
     if args.workers > 1:
         if settings.storage.database_url.startswith("memory://"):
