@@ -49,6 +49,7 @@ class StorageSettings(SettingsGroup, frozen=True, kw_only=True):
     database_pool_size: int = 10
     database_max_overflow: int = 10
     database_auto_migrate: bool | None = None
+    database_group_commit: bool = True
 
 
 class CatalogueSettings(SettingsGroup, frozen=True, kw_only=True):

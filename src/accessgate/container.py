@@ -372,7 +372,10 @@ def build_storage(settings: Settings, subscribers: Subscribers | None = None) ->
         pool_size, max_overflow = min(pool_size, SQLITE_MAX_CONNECTIONS), 0
     engine = create_engine(storage.database_url, pool_size=pool_size, max_overflow=max_overflow)
     return SqlUnitOfWorkFactory(
-        engine, max_connections=pool_size + max_overflow, subscribers=subscribers
+        engine,
+        max_connections=pool_size + max_overflow,
+        subscribers=subscribers,
+        group_commit=storage.database_group_commit,
     )
 
 

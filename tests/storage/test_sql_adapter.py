@@ -187,7 +187,7 @@ async def test_a_lost_connection_is_service_unavailable_and_recovers(pg_schema: 
 
         async def lose_connection(uow: UnitOfWork) -> None:
             assert isinstance(uow, SqlUnitOfWork)
-            found = await uow.connection.fetch(
+            found = await (await uow.conn()).fetch(
                 Statement("SELECT pg_backend_pid()", names=("pid",)), {}
             )
             await h.admin(f"SELECT pg_terminate_backend({int(found[0]['pid'])})")

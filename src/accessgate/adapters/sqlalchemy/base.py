@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table
 
 from accessgate.adapters.sqlalchemy import statements as st
-from accessgate.adapters.sqlalchemy.connections import Connection
 from accessgate.adapters.sqlalchemy.statements import Row, Statement
 
 if TYPE_CHECKING:
@@ -23,14 +22,10 @@ class SqlRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    @property
-    def _conn(self) -> Connection:
-        return self._uow.connection
-
     async def _all(self, statement: Statement, params: Mapping[str, Any] = _NO_PARAMS) -> list[Row]:
         """Every row of ``statement`` (held writes are sent first)."""
         await self._uow.flush()
-        return await self._conn.fetch(statement, params)
+        return await (await self._uow.conn()).fetch(statement, params)
 
     async def _first(
         self, statement: Statement, params: Mapping[str, Any] = _NO_PARAMS
@@ -42,7 +37,7 @@ class SqlRepository:
     async def _execute(self, statement: Statement, params: Mapping[str, Any] = _NO_PARAMS) -> int:
         """Run a write now (held writes first); the number of rows it changed."""
         await self._uow.flush()
-        return await self._conn.execute(statement, params)
+        return await (await self._uow.conn()).execute(statement, params)
 
     def _hold(self, statement: Statement, params: Row) -> None:
         """Send a write with the next read or the commit (see writes.py)."""
@@ -62,9 +57,8 @@ class SqlRepository:
 
     async def _add_all_unless_exist(self, table: Table, rows: list[Row]) -> None:
         """Many rows in one statement, conflicts skipped."""
-        for start in range(0, len(rows), st.MAX_ROWS_PER_INSERT):
-            chunk = rows[start : start + st.MAX_ROWS_PER_INSERT]
-            self._hold(st.insert_rows(table, len(chunk)), st.numbered(chunk))
+        if rows:
+            self._uow.writes.insert_all(table, rows)
 
     async def _update(self, table: Table, row: Row, *keys: str) -> None:
         """Update the row whose ``keys`` match; a missing row fails the flush."""

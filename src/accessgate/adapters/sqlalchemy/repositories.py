@@ -139,7 +139,9 @@ class SqlOrderRepository(SqlRepository):
             # Locked with its access (and kept for the access lookup that follows).
             found = await self._first(_LOCK_ORDER_BY[column], {"match_value": value})
             if found is not None:
-                return self._uow.locked.keep(found)
+                order = self._uow.locked.keep(found)
+                self._uow.claim(order.id)
+                return order
         row = await self._one_by(orders, column, value, for_update)
         return None if row is None else rows.to_order(row)
 
@@ -281,9 +283,17 @@ class SqlPaymentEventRepository(SqlRepository):
         if record.order_id is None:
             return await self._add_unless_exists(payment_events, row)
         if self._uow.dialect == POSTGRESQL:
-            await self._uow.flush()
-            answer = (await self._conn.fetch(_RECORD_AND_LOCK, row))[0]
-            if answer["recorded"] != 1:
+            answer = None
+            if self._uow.can_group():
+                key = (record.provider, record.event_id)
+                member = await self._uow.join_group(key, record.order_id)
+                answer = await member.record(row)
+                if not answer["admitted"]:  # its order is busy elsewhere: wait alone
+                    await self._uow.leave_group()
+                    answer = None
+            if answer is None:
+                answer = (await self._all(_RECORD_AND_LOCK, row))[0]
+            if not answer["recorded"]:
                 return False
             if answer["o_id"] is not None:
                 self._uow.locked.keep(answer)

@@ -23,7 +23,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import JSON, Boolean, Column, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, Table
 
 from accessgate.adapters.sqlalchemy.tables import UtcDateTime
 from accessgate.domain.model.errors import StorageError
@@ -249,3 +249,54 @@ def combined(parts: tuple[Statement, ...]) -> Statement:
     return Statement(
         f"WITH {', '.join(clauses)} SELECT {counts}", names=[f"c{i}" for i in range(len(parts))]
     )
+
+
+# PostgreSQL: many rows through one statement of a fixed shape. Each column
+# travels as one array parameter and ``unnest`` turns the arrays back into rows,
+# so the statement is prepared once whatever the number of rows.
+
+
+def _array_type(column: Column[Any]) -> str:
+    kind = column.type
+    if isinstance(kind, UtcDateTime):
+        return "timestamptz[]"
+    if isinstance(kind, JSON):
+        return "json[]"
+    if isinstance(kind, Boolean):
+        return "boolean[]"
+    if isinstance(kind, BigInteger):
+        return "bigint[]"
+    if isinstance(kind, Integer):
+        return "integer[]"
+    return "text[]"
+
+
+@cache
+def unnest_insert(table: Table, *, unless_exists: bool = False) -> Statement:
+    """``INSERT INTO table (...) SELECT * FROM unnest(:<column>::<type>[], ...)``."""
+    names = ", ".join(c.name for c in table.columns)
+    arrays = ", ".join(f":{c.name}::{_array_type(c)}" for c in table.columns)
+    conflict = " ON CONFLICT DO NOTHING" if unless_exists else ""
+    return Statement(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){conflict}")
+
+
+@cache
+def unnest_update(table: Table, keys: tuple[str, ...]) -> Statement:
+    """``UPDATE table SET ... FROM unnest(...) AS v WHERE`` each row's keys match."""
+    key_columns = [table.c[key] for key in keys]
+    others = [c for c in table.columns if c.name not in keys]
+    arrays = ", ".join(
+        [f":key_{c.name}::{_array_type(c)}" for c in key_columns]
+        + [f":{c.name}::{_array_type(c)}" for c in others]
+    )
+    aliases = ", ".join([f"key_{c.name}" for c in key_columns] + [c.name for c in others])
+    sets = ", ".join(f"{c.name} = v.{c.name}" for c in others)
+    where = " AND ".join(f"{table.name}.{key} = v.key_{key}" for key in keys)
+    return Statement(
+        f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS v({aliases}) WHERE {where}"
+    )
+
+
+def columns_of(rows: Sequence[Mapping[str, Any]], names: Iterable[str]) -> Row:
+    """One array per name: the values of ``rows`` as PostgreSQL takes them."""
+    return {name: [encode(row[name], POSTGRESQL) for row in rows] for name in names}

@@ -16,6 +16,7 @@ from accessgate.adapters.sqlalchemy.connections import (
 )
 from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, sqlite_target
 from accessgate.adapters.sqlalchemy.errors import guarded
+from accessgate.adapters.sqlalchemy.groups import GroupCommitSource, GroupMember
 from accessgate.adapters.sqlalchemy.locked import LockedRows
 from accessgate.adapters.sqlalchemy.outbox import SqlOutboxRepository
 from accessgate.adapters.sqlalchemy.repositories import (
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self._wait_timeout = wait_timeout
         self._read_only = read_only
         self._held = False
+        self._entered = False
         self._conn: Connection | None = None
         self.writes = PendingWrites()
         self.locked = LockedRows()
@@ -69,11 +71,14 @@ class SqlUnitOfWork:
         self.payment_events = SqlPaymentEventRepository(self)
         self.outbox = SqlOutboxRepository(self)
 
-    @property
-    def connection(self) -> Connection:
-        """The driver connection of the open unit of work; only inside ``async with``."""
-        if self._conn is None:
+    async def conn(self) -> Connection:
+        """The driver connection, taken at the unit's first statement; only inside ``async with``."""
+        if not self._entered:
             raise RuntimeError("use the unit of work inside 'async with'")
+        if self._conn is None:
+            connection = await self._source.acquire(read_only=self._read_only)
+            self._conn = connection
+            await connection.begin(read_only=self._read_only)
         return self._conn
 
     @property
@@ -81,29 +86,54 @@ class SqlUnitOfWork:
         """``postgresql`` or ``sqlite``."""
         return self._source.dialect
 
+    def can_group(self) -> bool:
+        """Whether the unit may still join a commit group (PostgreSQL, nothing run yet)."""
+        return (
+            isinstance(self._source, GroupCommitSource)
+            and self._conn is None
+            and not self._read_only
+            and not self.writes
+        )
+
+    async def join_group(self, key: tuple[str, str], order_id: str) -> GroupMember:
+        """Run this unit in a commit group; its first statement records event ``key``."""
+        assert isinstance(self._source, GroupCommitSource)
+        member = await self._source.join(key, order_id)
+        self._conn = member
+        return member
+
+    async def leave_group(self) -> None:
+        """Leave the commit group joined (before anything of this unit was written)."""
+        member, self._conn = self._conn, None
+        assert isinstance(member, GroupMember)
+        await member.leave()
+
+    def claim(self, order_id: str) -> None:
+        """This unit locked ``order_id`` (a group member fails if another member holds it)."""
+        if isinstance(self._conn, GroupMember):
+            self._conn.claim(order_id)
+
     async def flush(self) -> None:
         """Send the held writes (before a read, an answered write and the commit)."""
         if self.writes:
-            await self.writes.flush(self.connection, self._source.dialect)
+            connection = await self.conn()
+            if isinstance(connection, GroupMember):
+                connection.wrote = True
+            await self.writes.flush(connection, self._source.dialect)
 
     def record(self, event: DomainEvent) -> None:
         """Note an event; ``commit`` dispatches it to the subscribers first."""
-        if self._conn is None:
+        if not self._entered:
             raise RuntimeError("use the unit of work inside 'async with'")
         self._events.append(event)
 
     async def __aenter__(self) -> Self:
-        """Take the gate and a connection; the first statement begins the transaction."""
+        """Take the gate; the first statement takes a connection and begins the transaction."""
         if self._gate is not None:
             async with guarded(), asyncio.timeout(self._wait_timeout):
                 await self._gate.acquire()
             self._held = True
-        try:
-            self._conn = await self._source.acquire(read_only=self._read_only)
-            await self._conn.begin(read_only=self._read_only)
-        except BaseException:
-            await self._release()
-            raise
+        self._entered = True
         return self
 
     async def __aexit__(
@@ -121,12 +151,15 @@ class SqlUnitOfWork:
                 raise
 
     async def _release(self) -> None:
+        self._entered = False
         self._events = []
         self.writes.discard()
         self.locked.forget()
         conn, self._conn = self._conn, None
         try:
-            if conn is not None:
+            if isinstance(conn, GroupMember):
+                await conn.leave()
+            elif conn is not None:
                 await self._source.release(conn)
         finally:
             if self._gate is not None and self._held:
@@ -138,16 +171,27 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         await self._subscribers.dispatch(self, self._events)
+        if isinstance(self._conn, GroupMember):
+            member, self._conn = self._conn, None
+            writes = self.writes.take()
+            self.locked.forget()
+            await member.commit_with(writes)
+            return
         await self.flush()
         self.locked.forget()
-        await self.connection.commit()
+        if self._conn is not None:
+            await self._conn.commit()
 
     async def rollback(self) -> None:
         """Discard every write and every recorded event since the last commit."""
         self._events = []
         self.writes.discard()
         self.locked.forget()
-        await self.connection.rollback()
+        if isinstance(self._conn, GroupMember):
+            member, self._conn = self._conn, None
+            await member.leave()
+        elif self._conn is not None:
+            await self._conn.rollback()
 
 
 class SqlUnitOfWorkFactory:
@@ -168,6 +212,8 @@ class SqlUnitOfWorkFactory:
             with ``StorageError`` (SERVICE_UNAVAILABLE), like the pool's timeout.
         check_timeout: seconds ``check`` waits for the database.
         subscribers: who hears the domain events its units of work record.
+        group_commit: on PostgreSQL, units of work recording payment events
+            that arrive together share one transaction (see groups.py).
 
     """
 
@@ -180,11 +226,12 @@ class SqlUnitOfWorkFactory:
         wait_timeout: float = 30.0,
         check_timeout: float = 5.0,
         subscribers: Subscribers | None = None,
+        group_commit: bool = True,
     ) -> None:
         self._wait_timeout = wait_timeout
         self.engine = engine
         self.subscribers = subscribers or Subscribers()
-        self.source = _source(engine, max_connections)
+        self.source = _source(engine, max_connections, group_commit)
         if serialize_in_process is None:
             serialize_in_process = self.source.dialect == "sqlite"
         self._writers = asyncio.Semaphore(1) if serialize_in_process else None
@@ -208,7 +255,7 @@ class SqlUnitOfWorkFactory:
     async def check(self) -> None:
         """Run ``SELECT 1``; raise StorageError unless the database answers in time."""
         async with guarded(), asyncio.timeout(self._check_timeout), self(read_only=True) as uow:
-            await uow.connection.fetch(_SELECT_ONE, {})
+            await (await uow.conn()).fetch(_SELECT_ONE, {})
 
     async def dispose(self) -> None:
         """Close every connection (at shutdown)."""
@@ -219,9 +266,11 @@ class SqlUnitOfWorkFactory:
 _SELECT_ONE = Statement("SELECT 1", names=("one",))
 
 
-def _source(engine: AsyncEngine, max_connections: int | None) -> ConnectionSource:
+def _source(
+    engine: AsyncEngine, max_connections: int | None, group_commit: bool
+) -> ConnectionSource:
     if engine.dialect.name != "sqlite":
-        return PostgresSource(engine)
+        return GroupCommitSource(engine) if group_commit else PostgresSource(engine)
     target = sqlite_target(engine)
     return SqliteSource(
         target.database,

@@ -27,18 +27,42 @@ from accessgate.adapters.sqlalchemy.connections import Connection
 from accessgate.adapters.sqlalchemy.statements import POSTGRESQL, Row, Statement
 from accessgate.domain.model.errors import StorageError
 
-# Writes per combined statement: a fulfilment has four to seven; bulk loads are
-# cut into statements well under PostgreSQL's 32,767 parameters.
-MAX_WRITES_PER_STATEMENT = 16
+# Writes per combined statement, and parameters: a fulfilment has four to seven
+# writes; group commits and bulk loads are cut into statements well under
+# PostgreSQL's 32,767 parameters.
+MAX_WRITES_PER_STATEMENT = 64
+MAX_PARAMS_PER_STATEMENT = 16_000
 
 
-class _Write:
-    __slots__ = ("params", "statement", "updates")
+class Write:
+    """One held write.
 
-    def __init__(self, statement: Statement, params: Row, updates: Table | None) -> None:
+    Attributes:
+        statement: the write on its own (SQLite, or a single write).
+        params: its parameters.
+        updates: the table of an UPDATE that must find its row.
+        shape: ``(kind, table, keys)`` of a row write (``insert``,
+            ``insert_unless_exists``, ``update``) that PostgreSQL sends together
+            with the same writes of other rows; ``None`` for any other statement.
+        rows: the rows of a row write.
+
+    """
+
+    __slots__ = ("params", "rows", "shape", "statement", "updates")
+
+    def __init__(
+        self,
+        statement: Statement,
+        params: Row,
+        updates: Table | None,
+        shape: tuple[str, Table, tuple[str, ...]] | None = None,
+        rows: list[Row] | None = None,
+    ) -> None:
         self.statement = statement
         self.params = params
-        self.updates = updates  # the table of an UPDATE that must find its row
+        self.updates = updates
+        self.shape = shape
+        self.rows = rows or []
 
 
 @cache
@@ -52,12 +76,12 @@ class PendingWrites:
     __slots__ = ("_rows", "_writes")
 
     def __init__(self) -> None:
-        self._writes: list[_Write] = []
-        self._rows: dict[tuple[str, tuple[Any, ...]], _Write] = {}
+        self._writes: list[Write] = []
+        self._rows: dict[tuple[str, tuple[Any, ...]], Write] = {}
 
     def insert(self, table: Table, row: Row) -> None:
         """Hold ``INSERT INTO table`` of ``row``."""
-        write = _Write(st.insert(table), row, None)
+        write = Write(st.insert(table), row, None, ("insert", table, ()), [row])
         self._writes.append(write)
         self._rows[(table.name, tuple(row[name] for name in _key_columns(table)))] = write
 
@@ -67,19 +91,29 @@ class PendingWrites:
         held = self._rows.get(key)
         if held is not None and held.updates is None:  # inserted in this batch
             held.params = row
+            held.rows = [row]
             return
         params = dict(row)
         params.update({f"key_{name}": row[name] for name in keys})
         if held is not None and held.statement is st.update_by(table, keys):
             held.params = params
+            held.rows = [params]
             return
-        write = _Write(st.update_by(table, keys), params, table)
+        write = Write(st.update_by(table, keys), params, table, ("update", table, keys), [params])
         self._writes.append(write)
         self._rows[key] = write
 
+    def insert_all(self, table: Table, rows: list[Row]) -> None:
+        """Hold ``INSERT INTO table`` of ``rows``, skipping rows whose unique keys exist."""
+        for start in range(0, len(rows), st.MAX_ROWS_PER_INSERT):
+            chunk = rows[start : start + st.MAX_ROWS_PER_INSERT]
+            shape = ("insert_unless_exists", table, ())
+            statement = st.insert_rows(table, len(chunk))
+            self._writes.append(Write(statement, st.numbered(chunk), None, shape, chunk))
+
     def statement(self, statement: Statement, params: Row) -> None:
         """Hold any other write whose answer nobody needs."""
-        self._writes.append(_Write(statement, params, None))
+        self._writes.append(Write(statement, params, None))
 
     def discard(self) -> None:
         """Forget every held write (rollback)."""
@@ -89,22 +123,82 @@ class PendingWrites:
     def __bool__(self) -> bool:
         return bool(self._writes)
 
+    def take(self) -> list[Write]:
+        """The held writes, now no longer held."""
+        writes, self._writes, self._rows = self._writes, [], {}
+        return writes
+
     async def flush(self, connection: Connection, dialect: str) -> None:
         """Send every held write: one statement on PostgreSQL, in order on SQLite."""
-        writes, self._writes, self._rows = self._writes, [], {}
-        for start in range(0, len(writes), MAX_WRITES_PER_STATEMENT):
-            batch = writes[start : start + MAX_WRITES_PER_STATEMENT]
-            if len(batch) > 1 and dialect == POSTGRESQL:
-                statement = st.combined(tuple(write.statement for write in batch))
-                params = {
-                    f"w{index}_{name}": value
-                    for index, write in enumerate(batch)
-                    for name, value in write.params.items()
-                }
-                answer = (await connection.fetch(statement, params))[0]
-                counts = [answer[f"c{index}"] for index in range(len(batch))]
-            else:
-                counts = [await connection.execute(w.statement, w.params) for w in batch]
-            for write, count in zip(batch, counts, strict=True):
-                if write.updates is not None and count != 1:
-                    raise StorageError(f"{write.updates.name} row not found")
+        await send(connection, dialect, self.take())
+
+
+def _batches(writes: list[Write]) -> list[list[Write]]:
+    batches: list[list[Write]] = [[]]
+    params = 0
+    for write in writes:
+        if batches[-1] and (
+            len(batches[-1]) >= MAX_WRITES_PER_STATEMENT
+            or params + len(write.params) > MAX_PARAMS_PER_STATEMENT
+        ):
+            batches.append([])
+            params = 0
+        batches[-1].append(write)
+        params += len(write.params)
+    return batches
+
+
+async def send(connection: Connection, dialect: str, writes: list[Write]) -> None:
+    """Send ``writes``: combined statements on PostgreSQL, one after another on SQLite.
+
+    Raises:
+        StorageError: an UPDATE found no row, or the database refused a write.
+
+    """
+    if not writes:
+        return
+    if dialect == POSTGRESQL and len(writes) > 1:
+        writes = _by_shape(writes)
+    for batch in _batches(writes):
+        if len(batch) > 1 and dialect == POSTGRESQL:
+            statement = st.combined(tuple(write.statement for write in batch))
+            params = {
+                f"w{index}_{name}": value
+                for index, write in enumerate(batch)
+                for name, value in write.params.items()
+            }
+            answer = (await connection.fetch(statement, params))[0]
+            counts = [answer[f"c{index}"] for index in range(len(batch))]
+        else:
+            counts = [await connection.execute(w.statement, w.params) for w in batch]
+        for write, count in zip(batch, counts, strict=True):
+            if write.updates is not None and count != len(write.rows or [write.params]):
+                raise StorageError(f"{write.updates.name} row not found")
+
+
+def _by_shape(writes: list[Write]) -> list[Write]:
+    """The row writes of one shape merged into one ``unnest`` write each (PostgreSQL).
+
+    A statement's shape then depends on which tables are written, not on how
+    many rows: PostgreSQL prepares it once per connection.
+    """
+    merged: dict[tuple[str, Table, tuple[str, ...]], list[Row]] = {}
+    others: list[Write] = []
+    for write in writes:
+        if write.shape is None:
+            others.append(write)
+        else:
+            merged.setdefault(write.shape, []).extend(write.rows)
+    out = []
+    for (kind, table, keys), rows in merged.items():
+        if kind == "update":
+            names = [f"key_{key}" for key in keys] + [
+                c.name for c in table.columns if c.name not in keys
+            ]
+            statement = st.unnest_update(table, keys)
+            out.append(Write(statement, st.columns_of(rows, names), table, None, rows))
+        else:
+            names = [c.name for c in table.columns]
+            statement = st.unnest_insert(table, unless_exists=kind == "insert_unless_exists")
+            out.append(Write(statement, st.columns_of(rows, names), None, None, rows))
+    return out + others
