@@ -6,7 +6,9 @@ session's status; prints wall and CPU time per operation. The figure to compare
 before and after a storage or use-case change. With ``--profile FILE`` the run is
 sampled by py-spy (collapsed stacks in FILE).
 
-Run: ``python -m bench.inprocess [--postgres] [--events 2000] [--profile out.txt]``.
+Run: ``python -m bench.inprocess [--postgres] [--events 2000] [--concurrency 1]
+[--profile out.txt]`` (``--concurrency 64`` applies 64 deliveries at once, as under
+load: on PostgreSQL they then share commit groups).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from accessgate.container import create_container, start_services
 WARMUP = 50
 
 
-async def measure(url: str, events: int) -> dict[str, float]:
+async def measure(url: str, events: int, concurrency: int = 1) -> dict[str, float]:
     """Seconds of wall and CPU per fulfilment and per read."""
     await seed.recreate(url)
     await seed.add_history(url, 0, 1000, 1000)
@@ -48,8 +50,14 @@ async def measure(url: str, events: int) -> dict[str, float]:
         for body, headers in deliveries[:WARMUP]:
             await handle.execute(gateway.verify_delivery(body, headers))
         wall, cpu = time.perf_counter(), time.process_time()
-        for body, headers in deliveries[WARMUP:]:
-            await handle.execute(gateway.verify_delivery(body, headers))
+        pending = deliveries[WARMUP:]
+
+        async def apply_in_turn() -> None:
+            while pending:
+                body, headers = pending.pop(0)
+                await handle.execute(gateway.verify_delivery(body, headers))
+
+        await asyncio.gather(*(apply_in_turn() for _ in range(concurrency)))
         out = {
             "fulfil_wall_ms": (time.perf_counter() - wall) / events * 1e3,
             "fulfil_cpu_ms": (time.process_time() - cpu) / events * 1e3,
@@ -60,6 +68,10 @@ async def measure(url: str, events: int) -> dict[str, float]:
             await status.execute(order.session_id)
         out["read_wall_ms"] = (time.perf_counter() - wall) / events * 1e3
         out["read_cpu_ms"] = (time.process_time() - cpu) / events * 1e3
+        source = getattr(container.uow(), "source", None)
+        if getattr(source, "groups_finished", 0):
+            out["groups"] = source.groups_finished
+            out["largest_group"] = source.largest_group
         return out
     finally:
         await container.uow().dispose()
@@ -70,6 +82,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="deliveries applied at once (group commit)"
+    )
     parser.add_argument("--profile", type=Path, help="sample with py-spy into this file")
     args = parser.parse_args()
     if args.profile:
@@ -79,14 +94,19 @@ def main() -> int:
         return subprocess.call([*spy, *argv])
     with tempfile.TemporaryDirectory() as tmp:
         url = PG_URL if args.postgres else f"sqlite+aiosqlite:///{tmp}/inprocess.db"
-        figures = asyncio.run(measure(url, args.events))
+        figures = asyncio.run(measure(url, args.events, args.concurrency))
     name = "PostgreSQL" if args.postgres else "SQLite"
     print(
-        f"{name}, {args.events} sequential events, pid {os.getpid()}:\n"
+        f"{name}, {args.events} events, {args.concurrency} at a time, pid {os.getpid()}:\n"
         f"  fulfilment      {figures['fulfil_wall_ms']:.2f} ms wall, "
         f"{figures['fulfil_cpu_ms']:.2f} ms CPU\n"
         f"  session status  {figures['read_wall_ms']:.2f} ms wall, "
         f"{figures['read_cpu_ms']:.2f} ms CPU"
+        + (
+            f"\n  commit groups   {figures['groups']:.0f} (largest {figures['largest_group']:.0f})"
+            if "groups" in figures
+            else ""
+        )
     )
     return 0
 
