@@ -211,3 +211,14 @@ async def test_a_sqlite_file_gets_at_most_four_connections(tmp_path: Path) -> No
         assert pool._max_overflow == 0  # type: ignore[attr-defined]
     finally:
         await factory.dispose()
+
+
+async def test_the_sqlite_wal_file_stays_small_under_many_commits(tmp_path: Path) -> None:
+    # Every commit appends the pages it changed to the WAL; checkpoints must let
+    # SQLite start the file over, or it grows with every write for ever.
+    async with h.sql_factory("sqlite", tmp_path=tmp_path, schema=None) as factory:
+        for number in range(1, 2001):
+            await h.in_unit(factory, lambda uow, n=number: uow.orders.add(h.order(n)), commit=True)
+    wal = tmp_path / "accessgate.db-wal"
+    size = wal.stat().st_size if wal.exists() else 0
+    assert size < 8 * 1024 * 1024  # SQLite's own checkpoint every 1,000 pages: ~4 MB

@@ -201,23 +201,19 @@ class PostgresSource:
         """Nothing of its own: the engine's pool is closed with the engine."""
 
 
-# A checkpoint (in a thread) after this many commits keeps the WAL file small
-# (a fulfilment writes a few pages; SQLite's own default is every 1,000 pages).
-CHECKPOINT_EVERY_COMMITS = 200
 _BUSY_RETRY_SECONDS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 
 
 class SqliteConnection:
     """A sqlite3 connection used on the event loop (no thread hand-off)."""
 
-    __slots__ = ("_begin", "_busy_timeout", "_raw", "_writing", "broken", "commits")
+    __slots__ = ("_begin", "_busy_timeout", "_raw", "_writing", "broken")
 
     def __init__(self, raw: sqlite3.Connection, busy_timeout: float) -> None:
         self._raw = raw
         self._busy_timeout = busy_timeout
         self._begin = self._writing = False
         self.broken = False
-        self.commits = 0
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """The decoded rows of ``statement``."""
@@ -263,7 +259,6 @@ class SqliteConnection:
         """``COMMIT``; the next statement begins anew."""
         if self._raw.in_transaction:
             self._simple("COMMIT")
-            self.commits += 1
         self._begin = self._writing
 
     async def rollback(self) -> None:
@@ -277,11 +272,6 @@ class SqliteConnection:
             self._raw.execute(sql)
         except sqlite3.Error as error:
             raise _failure(error) from None
-
-    def take_commits(self) -> int:
-        """The commits since the last call."""
-        commits, self.commits = self.commits, 0
-        return commits
 
     def close(self) -> None:
         """Close the driver connection."""
@@ -311,9 +301,6 @@ class SqliteSource:
         self._limit = 1 if self.memory else max(1, max_connections)
         self._idle: list[SqliteConnection] = []
         self._open = 0
-        self._commits = 0
-        self._checkpointing: asyncio.Future[None] | None = None
-        self._checkpointer: sqlite3.Connection | None = None
 
     def _connect(self) -> SqliteConnection:
         raw = sqlite3.connect(
@@ -332,10 +319,6 @@ class SqliteSource:
             # Readers in WAL mode almost never wait; the writer's BEGIN IMMEDIATE
             # retries off the loop instead (busy timeout 0 there, see begin()).
             raw.execute("PRAGMA busy_timeout = 0")
-            if not self.memory:
-                # Checkpoints write the database file and wait for the disk: they
-                # run in a thread (see _checkpoint), never in a commit on the loop.
-                raw.execute("PRAGMA wal_autocheckpoint = 0")
         except BaseException:
             raw.close()
             raise
@@ -359,39 +342,14 @@ class SqliteSource:
             await connection.rollback()
         except StorageError:
             connection.broken = True
-        if not self.memory:
-            self._commits += connection.take_commits()
-            if self._commits >= CHECKPOINT_EVERY_COMMITS and self._checkpointing is None:
-                self._commits = 0
-                loop = asyncio.get_running_loop()
-                self._checkpointing = loop.run_in_executor(None, self._checkpoint)
-                self._checkpointing.add_done_callback(self._checkpointed)
         if connection.broken or len(self._idle) >= self._limit:
             connection.close()
             self._open -= 1
         else:
             self._idle.append(connection)
 
-    def _checkpoint(self) -> None:
-        """Copy the WAL into the database file (in a worker thread; PASSIVE: nobody waits)."""
-        if self._checkpointer is None:
-            self._checkpointer = sqlite3.connect(
-                self._database, isolation_level=None, check_same_thread=False, uri=self._uri
-            )
-        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def _checkpointed(self, done: asyncio.Future[None]) -> None:
-        self._checkpointing = None
-        if not done.cancelled():
-            done.exception()  # a failed checkpoint is retried after the next commits
-
     async def dispose(self) -> None:
-        """Close every idle connection (after a running checkpoint)."""
-        if self._checkpointing is not None:
-            await asyncio.gather(self._checkpointing, return_exceptions=True)
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-            self._checkpointer = None
+        """Close every idle connection."""
         idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
