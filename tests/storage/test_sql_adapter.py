@@ -109,10 +109,11 @@ async def test_a_unit_that_waits_too_long_for_its_turn_is_service_unavailable(
     await h.create_tables(engine)
     factory = SqlUnitOfWorkFactory(engine, wait_timeout=0.2)
     try:
-        async with factory():
+        async with factory() as first:
+            await first.orders.get("ord_1")  # the first statement takes the turn
             with pytest.raises(StorageError) as caught:
-                async with factory():
-                    pass
+                async with factory() as second:
+                    await second.orders.get("ord_1")
         assert_safe(caught.value)
         async with factory() as uow:  # the slot was given back
             assert await uow.orders.get("ord_1") is None

@@ -162,9 +162,15 @@ class GroupMember:
 class CommitGroup:
     """Units of work sharing one transaction on one pooled connection."""
 
-    def __init__(self, source: GroupCommitSource, connection: PostgresConnection) -> None:
+    def __init__(
+        self,
+        source: GroupCommitSource,
+        connection: PostgresConnection,
+        gate: asyncio.Semaphore | None = None,
+    ) -> None:
         self._source = source
         self._connection = connection
+        self._gate = gate  # the turn its connection took, given back at the end
         self._lock = asyncio.Lock()  # one statement at a time on the connection
         self._waiting: list[tuple[GroupMember, Row, asyncio.Future[Row]]] = []
         self._writes: list[Write] = []
@@ -282,6 +288,8 @@ class CommitGroup:
             try:
                 await self._source.release(self._connection)
             finally:
+                if self._gate is not None:
+                    self._gate.release()
                 self._source.forget(self)
                 self.finished.set()
 
@@ -298,10 +306,18 @@ class GroupCommitSource(PostgresSource):
         self.groups_finished = 0
         self.largest_group = 0
 
-    async def join(self, key: EventKey, order_id: str) -> GroupMember:
+    async def join(
+        self,
+        key: EventKey,
+        order_id: str,
+        gate: asyncio.Semaphore | None = None,
+        wait_timeout: float = 30.0,
+    ) -> GroupMember:
         """A place in an open group for the event ``key`` claiming ``order_id``.
 
-        Waits while an unfinished group holds the same event or order.
+        Waits while an unfinished group holds the same event or order. A new
+        group takes a turn of ``gate`` for its connection (its members take
+        none) and gives it back when it finishes.
         """
         while True:
             busy = self._keys.get(key) or self._orders.get(order_id)
@@ -313,10 +329,24 @@ class GroupCommitSource(PostgresSource):
                 return group.add(key, order_id)
             async with self._creating:
                 if self._open is None or not self._open.accepting:
-                    connection = await self.acquire(read_only=False)
-                    assert isinstance(connection, PostgresConnection)
-                    await connection.begin(read_only=False)
-                    self._open = CommitGroup(self, connection)
+                    self._open = await self._new_group(gate, wait_timeout)
+
+    async def _new_group(self, gate: asyncio.Semaphore | None, wait_timeout: float) -> CommitGroup:
+        if gate is not None:
+            try:
+                async with asyncio.timeout(wait_timeout):
+                    await gate.acquire()
+            except TimeoutError:
+                raise StorageError(reason="TimeoutError") from None
+        try:
+            connection = await self.acquire(read_only=False)
+            assert isinstance(connection, PostgresConnection)
+            await connection.begin(read_only=False)
+        except BaseException:
+            if gate is not None:
+                gate.release()
+            raise
+        return CommitGroup(self, connection, gate)
 
     def hold(self, group: CommitGroup, key: EventKey | None, order_id: str) -> None:
         """``group`` holds ``key`` and ``order_id`` until it finishes."""

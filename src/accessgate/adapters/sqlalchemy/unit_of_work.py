@@ -76,10 +76,23 @@ class SqlUnitOfWork:
         if not self._entered:
             raise RuntimeError("use the unit of work inside 'async with'")
         if self._conn is None:
+            await self._take_turn()
             connection = await self._source.acquire(read_only=self._read_only)
             self._conn = connection
             await connection.begin(read_only=self._read_only)
         return self._conn
+
+    async def _take_turn(self) -> None:
+        """Wait for the gate (a connection's worth of this process's turns)."""
+        if self._gate is not None and not self._held:
+            async with guarded(), asyncio.timeout(self._wait_timeout):
+                await self._gate.acquire()
+            self._held = True
+
+    def _give_turn(self) -> None:
+        if self._gate is not None and self._held:
+            self._held = False
+            self._gate.release()
 
     @property
     def dialect(self) -> str:
@@ -98,7 +111,7 @@ class SqlUnitOfWork:
     async def join_group(self, key: tuple[str, str], order_id: str) -> GroupMember:
         """Run this unit in a commit group; its first statement records event ``key``."""
         assert isinstance(self._source, GroupCommitSource)
-        member = await self._source.join(key, order_id)
+        member = await self._source.join(key, order_id, self._gate, self._wait_timeout)
         self._conn = member
         return member
 
@@ -128,11 +141,11 @@ class SqlUnitOfWork:
         self._events.append(event)
 
     async def __aenter__(self) -> Self:
-        """Take the gate; the first statement takes a connection and begins the transaction."""
-        if self._gate is not None:
-            async with guarded(), asyncio.timeout(self._wait_timeout):
-                await self._gate.acquire()
-            self._held = True
+        """Enter; the first statement takes a turn, a connection, and begins the transaction.
+
+        A unit that joins a commit group takes no turn of its own: the group took
+        one for its connection.
+        """
         self._entered = True
         return self
 
@@ -162,9 +175,7 @@ class SqlUnitOfWork:
             elif conn is not None:
                 await self._source.release(conn)
         finally:
-            if self._gate is not None and self._held:
-                self._held = False
-                self._gate.release()
+            self._give_turn()
 
     async def commit(self) -> None:
         """Make every write durable and visible; later writes start a new transaction."""
