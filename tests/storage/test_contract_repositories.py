@@ -223,3 +223,24 @@ async def test_outbox_claims_due_messages_with_a_lease(uow_factory: UnitOfWorkFa
     async with uow_factory() as uow:
         # That claim was rolled back: the first leases still hold.
         assert await uow.outbox.claim_due(now, 10, lease) == []
+
+
+async def test_a_reading_unit_sees_an_order_with_its_access_and_current_token(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    # Session status reads all three in a read-only unit (one statement on SQL).
+    async with uow_factory() as uow:
+        await uow.orders.add(h.order(1))
+        await uow.accesses.add(h.access("ord_1"))
+        await uow.tokens.add(h.token("ord_1", 1))
+        await uow.tokens.add(h.token("ord_1", 2, at=T1))
+        await uow.orders.add(h.order(2))
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        order = await uow.orders.get_by_session_id("cs_1")
+        assert order == h.order(1)
+        assert await uow.accesses.get("ord_1") == h.access("ord_1")
+        assert await uow.tokens.get_current("ord_1") == h.token("ord_1", 2, at=T1)
+        assert await uow.orders.get("ord_2") == h.order(2)
+        assert await uow.accesses.get("ord_2") is None
+        assert await uow.tokens.get_current("ord_2") is None

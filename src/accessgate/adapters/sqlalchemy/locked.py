@@ -1,10 +1,11 @@
-"""Orders and accesses a unit of work has locked: read once, answered from here after."""
+"""Rows a unit of work has read once and answers from memory after: locked ones, read-ahead ones."""
 
 from __future__ import annotations
 
 from accessgate.adapters.sqlalchemy import rows
 from accessgate.adapters.sqlalchemy.statements import Row, unprefixed
 from accessgate.domain.model.access import Access
+from accessgate.domain.model.credentials import ActivationToken
 from accessgate.domain.model.order import Order
 
 
@@ -44,3 +45,33 @@ class LockedRows:
         """The locks went (commit or rollback)."""
         self.orders.clear()
         self.accesses.clear()
+
+
+class ReadAhead:
+    """What a read-only unit of work read with an order: its access and current token.
+
+    A read-only unit of work writes nothing, so what it read stays what it would
+    read again within the unit (each of its statements reads committed data; the
+    one statement that read all three saw them together). ``None`` is kept too:
+    read and absent.
+    """
+
+    __slots__ = ("accesses", "tokens")
+
+    def __init__(self) -> None:
+        self.accesses: dict[str, Access | None] = {}
+        self.tokens: dict[str, ActivationToken | None] = {}
+
+    def keep(self, row: Row) -> Order:
+        """Keep the access and token of a joined row (``o_``/``a_``/``t_``); the order."""
+        order = rows.to_order(unprefixed(row, "o_"))
+        access = unprefixed(row, "a_")
+        token = unprefixed(row, "t_")
+        self.accesses[order.id] = None if access["order_id"] is None else rows.to_access(access)
+        self.tokens[order.id] = None if token["token_hash"] is None else rows.to_token(token)
+        return order
+
+    def forget(self) -> None:
+        """Nothing is known any more."""
+        self.accesses.clear()
+        self.tokens.clear()

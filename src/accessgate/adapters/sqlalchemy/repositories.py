@@ -51,6 +51,25 @@ _LOCK_ORDER_BY = {
     column: _order_with_access(column)
     for column in ("id", "provider_session_id", "provider_subscription_id", "provider_payment_id")
 }
+
+
+# A read-only unit of work reads an order with its access and current token in
+# one statement (session status reads all three); ``LEFT JOIN``: either may be absent.
+def _order_with_access_and_token(column: str) -> Statement:
+    return Statement(
+        f"SELECT {_ORDER_ACCESS}, {st.aliased_columns(activation_tokens, 't_')} FROM orders "
+        "LEFT JOIN accesses ON accesses.order_id = orders.id "
+        "LEFT JOIN activation_tokens ON activation_tokens.token_hash = ("
+        "SELECT current.token_hash FROM activation_tokens AS current "
+        "WHERE current.order_id = orders.id AND current.revoked_at IS NULL "
+        "ORDER BY current.created_at DESC, current.token_hash DESC LIMIT 1) "
+        f"WHERE orders.{column} = :match_value LIMIT 1",
+        (*_ORDER_ACCESS_COLUMNS, *activation_tokens.columns),
+        (*_ORDER_ACCESS_NAMES, *(f"t_{c.name}" for c in activation_tokens.columns)),
+    )
+
+
+_READ_ORDER_BY = {column: _order_with_access_and_token(column) for column in _LOCK_ORDER_BY}
 _EVENT_NAMES = ", ".join(":" + c.name for c in payment_events.columns)
 # PostgreSQL: record the event and, only if it is new, lock its claimed order
 # with the order's access: one round trip tells a duplicate and loads the rows.
@@ -142,6 +161,9 @@ class SqlOrderRepository(SqlRepository):
                 order = self._uow.locked.keep(found)
                 self._uow.claim(order.id)
                 return order
+        if self._uow.read_only:
+            found = await self._first(_READ_ORDER_BY[column], {"match_value": value})
+            return None if found is None else self._uow.read_ahead.keep(found)
         row = await self._one_by(orders, column, value, for_update)
         return None if row is None else rows.to_order(row)
 
@@ -199,6 +221,8 @@ class SqlAccessRepository(SqlRepository):
         kept = self._uow.locked.accesses.get(order_id)
         if kept is not None:
             return kept
+        if order_id in self._uow.read_ahead.accesses:
+            return self._uow.read_ahead.accesses[order_id]
         row = await self._one_by(accesses, "order_id", order_id, for_update)
         return None if row is None else rows.to_access(row)
 
@@ -240,6 +264,8 @@ class SqlTokenRepository(SqlRepository):
 
     async def get_current(self, order_id: str) -> ActivationToken | None:
         """The order's newest token that is not revoked, or ``None``."""
+        if order_id in self._uow.read_ahead.tokens:
+            return self._uow.read_ahead.tokens[order_id]
         row = await self._first(_CURRENT_TOKEN, {"order_id": order_id})
         return None if row is None else rows.to_token(row)
 

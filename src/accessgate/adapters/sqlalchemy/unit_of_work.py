@@ -17,7 +17,7 @@ from accessgate.adapters.sqlalchemy.connections import (
 from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, sqlite_target
 from accessgate.adapters.sqlalchemy.errors import guarded
 from accessgate.adapters.sqlalchemy.groups import GroupCommitSource, GroupMember
-from accessgate.adapters.sqlalchemy.locked import LockedRows
+from accessgate.adapters.sqlalchemy.locked import LockedRows, ReadAhead
 from accessgate.adapters.sqlalchemy.outbox import SqlOutboxRepository
 from accessgate.adapters.sqlalchemy.repositories import (
     SqlAccessRepository,
@@ -64,6 +64,7 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self.writes = PendingWrites()
         self.locked = LockedRows()
+        self.read_ahead = ReadAhead()
         self.orders = SqlOrderRepository(self)
         self.accesses = SqlAccessRepository(self)
         self.tokens = SqlTokenRepository(self)
@@ -93,6 +94,11 @@ class SqlUnitOfWork:
         if self._gate is not None and self._held:
             self._held = False
             self._gate.release()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the unit only reads."""
+        return self._read_only
 
     @property
     def dialect(self) -> str:
@@ -168,6 +174,7 @@ class SqlUnitOfWork:
         self._events = []
         self.writes.discard()
         self.locked.forget()
+        self.read_ahead.forget()
         conn, self._conn = self._conn, None
         try:
             if isinstance(conn, GroupMember):
