@@ -18,7 +18,7 @@ import pytest
 
 from accessgate.entrypoints.bot import texts
 from tests.bot.telegram_api import BOT_USERNAME, TOKEN, TelegramApiStandIn, telegram_api
-from tests.e2e.server import STOP_TIMEOUT, Server, cli_command, running_server
+from tests.e2e.server import STOP_TIMEOUT, Server, cli_command, running_server, stop_process
 from tests.e2e.test_purchase import checkout, internal, wait_for_status
 
 BUYER = 9_000_001
@@ -59,13 +59,7 @@ def bot_process(
         try:
             yield server, process, log_path
         finally:
-            if process.poll() is None:
-                process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
+            stop_process(process)
 
 
 def test_pay_send_the_deep_link_pass_the_wall_and_refuse_another_account(

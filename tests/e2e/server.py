@@ -116,12 +116,18 @@ def running_server(
         _wait_healthy(server)
         yield server
     finally:
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+    """Ask a process to stop (SIGTERM), kill it if it has not within ``timeout``."""
+    if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
 
 
 def _wait_healthy(server: Server) -> None:

@@ -34,7 +34,7 @@ from accessgate.adapters.smtp.mailer import message_id_of
 from accessgate.adapters.system import SystemClock
 from accessgate.config import Settings
 from accessgate.ports.payment_gateway import WebhookDelivery
-from tests.e2e.server import Server, cli_command, running_server
+from tests.e2e.server import Server, cli_command, running_server, stop_process
 from tests.mail.smtp_server import HOST, CountingHandler, free_port, parts, smtp_server
 
 ORDERS = 40
@@ -116,12 +116,7 @@ def running_worker(workdir: Path, env: dict[str, str]) -> Iterator[Worker]:
     try:
         yield worker
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=BOUND)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=BOUND)
+        stop_process(process, BOUND)
     assert process.returncode == 0, worker.text()[-4000:]
 
 
