@@ -1,19 +1,28 @@
-"""The webhook hot path outside the database: CPU per delivery through the real ASGI app.
+"""The hot paths outside the database: CPU per request through the real ASGI app.
 
 Builds the app ``accessgate serve --no-worker`` runs (:func:`build_app` over
 :func:`create_container`, production settings of :mod:`bench.servers`) with
 ``DATABASE_URL=memory://``, so no driver or database is measured, and sends it
-signed ``checkout.session.completed`` deliveries for distinct pre-created
-orders one after another as raw ASGI calls (no server, no socket, no load
-generator). The same harness then drives the bare Litestar endpoint of
-:mod:`bench.ceiling`. Prints CPU (``time.process_time``) and wall time per
-request for both, and the share of the accessgate samples spent in the memory
-storage adapter when profiled.
+requests one after another as raw ASGI calls (no server, no socket, no load
+generator). ``--path`` picks what is sent:
+
+* ``webhook`` (default): signed ``checkout.session.completed`` deliveries for
+  distinct pre-created orders (each one fulfils its order);
+* ``duplicate``: the same deliveries again, signed anew, once every order was
+  fulfilled (untimed) by a first delivery;
+* ``session-status``: ``GET /api/payment/session-status`` of fulfilled orders;
+* ``bot-status``: ``POST /api/bot/access/status`` (``X-Internal-Token``) of
+  Telegram users with active access.
+
+The same harness then drives the bare Litestar endpoint of :mod:`bench.ceiling`.
+Prints CPU (``time.process_time``) and wall time per request for both, and
+the share of the accessgate samples spent in the memory storage adapter when
+profiled.
 
 With ``--profile FILE`` the run is sampled by py-spy (raw collapsed stacks in
 FILE) and a summary of the hottest functions outside storage is printed.
 
-Run: ``python -m bench.hotpath [--events 3000] [--rounds 3] [--profile out.txt]``.
+Run: ``python -m bench.hotpath [--path webhook] [--events 3000] [--rounds 3] [--profile out.txt]``.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +55,24 @@ from accessgate.entrypoints.http.asgi import build_app
 
 WARMUP = 20
 BATCH = 250  # orders per memory store: its units of work copy the tables, O(orders)
+PATHS = ("webhook", "duplicate", "session-status", "bot-status")
+SESSION_STATUS_PATH = "/api/payment/session-status"
+BOT_STATUS_PATH = "/api/bot/access/status"
+HOST = (b"host", b"127.0.0.1:8000")
+FULFILLED = b'{"received":true,"outcomes":["fulfilled"]}'
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
-Delivery = tuple[bytes, list[tuple[bytes, bytes]]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as uvicorn hands it over, and the start of the body it must get (200)."""
+
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    expect: bytes
 
 
 @post("/api/stripe/webhook", status_code=200)
@@ -56,8 +82,8 @@ async def bare_webhook(request: Request) -> dict[str, bool]:  # type: ignore[typ
     return {"received": True}
 
 
-def _deliveries(pool: list[seed.PoolOrder]) -> list[Delivery]:
-    """Signed deliveries as (body, raw ASGI headers), signed now."""
+def _deliveries(pool: list[seed.PoolOrder], expect: bytes = FULFILLED) -> list[Call]:
+    """Signed deliveries, signed now."""
     out = []
     for order in pool:
         head, body = rq.delivery(order, servers.WEBHOOK_SECRET, "127.0.0.1").split(b"\r\n\r\n", 1)
@@ -65,12 +91,44 @@ def _deliveries(pool: list[seed.PoolOrder]) -> list[Delivery]:
         for line in head.split(b"\r\n")[1:]:
             name, value = line.split(b": ", 1)
             headers.append((name.lower(), value))
-        out.append((body, headers))
+        out.append(Call("POST", rq.WEBHOOK_PATH, b"", headers, body, expect))
     return out
 
 
-def _scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    """An HTTP scope as uvicorn makes it for ``POST /api/stripe/webhook``."""
+def _session_reads(pool: list[seed.PoolOrder]) -> list[Call]:
+    """``GET /api/payment/session-status`` of each (fulfilled) order, as in :mod:`bench.requests`."""
+    expect = (
+        b'{"payment_status":"paid","fulfillment_status":"fulfilled",'
+        b'"access_status":"token_issued","activation_link":"https://shop.example/'
+    )
+    return [
+        Call("GET", SESSION_STATUS_PATH, f"session_id={o.session_id}".encode(), [HOST], b"", expect)
+        for o in pool
+    ]
+
+
+def _bot_reads(pool: list[seed.PoolOrder]) -> list[Call]:
+    """``POST /api/bot/access/status`` of the Telegram user of each order (see :func:`_add_orders`)."""
+    out = []
+    for n, order in enumerate(pool):
+        body = b'{"telegram_user_id":%d}' % (seed.FIRST_BOT_USER + n)
+        headers = [
+            HOST,
+            (b"content-type", b"application/json"),
+            (b"x-internal-token", servers.INTERNAL_TOKEN.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        expect = (
+            b'{"is_paid":true,"order_id":"%s","plan":"one_time_basic","access_status":"active"}'
+        )
+        out.append(
+            Call("POST", BOT_STATUS_PATH, b"", headers, body, expect % order.order_id.encode())
+        )
+    return out
+
+
+def _scope(call: Call) -> dict[str, Any]:
+    """An HTTP scope as uvicorn makes it for ``call``."""
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -78,18 +136,19 @@ def _scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
         "scheme": "http",
-        "method": "POST",
+        "method": call.method,
         "root_path": "",
-        "path": rq.WEBHOOK_PATH,
-        "raw_path": rq.WEBHOOK_PATH.encode(),
-        "query_string": b"",
-        "headers": headers,
+        "path": call.path,
+        "raw_path": call.path.encode(),
+        "query_string": call.query,
+        "headers": call.headers,
         "state": {},
     }
 
 
-async def _call(app: ASGIApp, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+async def _call(app: ASGIApp, call: Call) -> tuple[int, bytes]:
     """One request through the ASGI app; its status and body."""
+    body = call.body
     sent = False
     status = 0
     chunks: list[bytes] = []
@@ -108,7 +167,7 @@ async def _call(app: ASGIApp, body: bytes, headers: list[tuple[bytes, bytes]]) -
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
-    await app(_scope(headers), receive, send)
+    await app(_scope(call), receive, send)
     return status, b"".join(chunks)
 
 
@@ -130,12 +189,16 @@ async def _lifespan(app: ASGIApp) -> Callable[[], Awaitable[None]]:
     return shutdown
 
 
-async def _add_orders(container: Any, pool: list[seed.PoolOrder]) -> None:
-    """Store the pool's orders unpaid, through the container's (memory) unit of work."""
+async def _add_orders(container: Any, pool: list[seed.PoolOrder], *, active: bool = False) -> None:
+    """Store the pool's orders unpaid, through the container's (memory) unit of work.
+
+    With ``active`` each access is active instead, bound to Telegram user
+    ``FIRST_BOT_USER + n`` (``n``: the order's place in the pool).
+    """
     now = datetime.now(UTC)
     factory = container.uow()
     async with factory() as uow:
-        for p in pool:
+        for n, p in enumerate(pool):
             await uow.orders.add(
                 Order(
                     id=p.order_id,
@@ -154,31 +217,44 @@ async def _add_orders(container: Any, pool: list[seed.PoolOrder]) -> None:
             await uow.accesses.add(
                 Access(
                     order_id=p.order_id,
-                    status=AccessStatus.PENDING,
+                    status=AccessStatus.ACTIVE if active else AccessStatus.PENDING,
                     changed_at=now,
                     updated_at=now,
+                    telegram_user_id=seed.FIRST_BOT_USER + n if active else None,
                 )
             )
         await uow.commit()
 
 
-async def _drive(app: ASGIApp, deliveries: list[Delivery], expect: bytes) -> tuple[float, float]:
-    """Warm up, then time the rest one after another; every answer must be ``expect``.
+async def _drive(app: ASGIApp, calls: list[Call]) -> tuple[float, float]:
+    """Warm up, then time the rest one after another; every answer must be as expected.
 
     Returns the seconds of CPU and wall spent on the timed requests.
     """
-    for body, headers in deliveries[:WARMUP]:
-        await _call(app, body, headers)
-    timed = deliveries[WARMUP:]
+    for call in calls[:WARMUP]:
+        await _call(app, call)
+    timed = calls[WARMUP:]
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
-    answers = [await _call(app, body, headers) for body, headers in timed]
+    answers = [await _call(app, call) for call in timed]
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - wall
-    wrong = [a for a in answers if a != (200, expect)]
+    wrong = [(c.expect, a) for c, a in zip(timed, answers, strict=True) if not _as_expected(c, a)]
     if wrong:
         raise RuntimeError(f"{len(wrong)} unexpected answers, first {wrong[0]!r}")
     return cpu, wall
+
+
+def _as_expected(call: Call, answer: tuple[int, bytes]) -> bool:
+    return answer[0] == 200 and answer[1].startswith(call.expect)
+
+
+async def _fulfil(app: ASGIApp, pool: list[seed.PoolOrder]) -> None:
+    """Deliver (untimed) the event paying each order of the pool."""
+    for call in _deliveries(pool):
+        answer = await _call(app, call)
+        if not _as_expected(call, answer):
+            raise RuntimeError(f"fulfilment failed: {answer!r}")
 
 
 def _per_request(totals: list[tuple[float, float]], events: int) -> dict[str, float]:
@@ -188,25 +264,34 @@ def _per_request(totals: list[tuple[float, float]], events: int) -> dict[str, fl
     }
 
 
-async def measure_accessgate(events: int, tag: str) -> dict[str, float]:
-    """CPU and wall per fulfilment through the real app over memory storage.
+async def measure_accessgate(events: int, tag: str, path: str = "webhook") -> dict[str, float]:
+    """CPU and wall per request of ``path`` through the real app over memory storage.
 
     A new container and app every :data:`BATCH` orders keeps the memory store
     small (its cost grows with the tables; PostgreSQL's does not).
     """
     env = servers.accessgate_env("memory://")
     settings = load_settings(env)
-    expect = b'{"received":true,"outcomes":["fulfilled"]}'
     totals = []
     for first in range(0, events, BATCH):
         size = min(BATCH, events - first)
         container = create_container(settings)
         app = build_app(settings, container, with_worker=False)
         pool = seed.pool_orders(f"{tag}b{first}_", 0, size + WARMUP)
-        await _add_orders(container, pool)
+        await _add_orders(container, pool, active=path == "bot-status")
         shutdown = await _lifespan(app)
         try:
-            totals.append(await _drive(app, _deliveries(pool), expect))
+            if path in ("duplicate", "session-status"):
+                await _fulfil(app, pool)
+            if path == "session-status":
+                calls = _session_reads(pool)
+            elif path == "bot-status":
+                calls = _bot_reads(pool)
+            elif path == "duplicate":
+                calls = _deliveries(pool, b'{"received":true,"outcomes":["duplicate"]}')
+            else:
+                calls = _deliveries(pool)
+            totals.append(await _drive(app, calls))
         finally:
             await shutdown()
     return _per_request(totals, events)
@@ -221,7 +306,7 @@ async def measure_bare(events: int) -> dict[str, float]:
         pool = seed.pool_orders(f"bareb{first}_", 0, size + WARMUP)
         shutdown = await _lifespan(app)
         try:
-            totals.append(await _drive(app, _deliveries(pool), b'{"received":true}'))
+            totals.append(await _drive(app, _deliveries(pool, b'{"received":true}')))
         finally:
             await shutdown()
     return _per_request(totals, events)
@@ -254,6 +339,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--path", choices=PATHS, default="webhook", help="what accessgate answers")
     parser.add_argument("--only", choices=("bare", "accessgate"), help="measure one side")
     parser.add_argument("--profile", type=Path, help="sample with py-spy into this file")
     args = parser.parse_args()
@@ -271,9 +357,9 @@ def main() -> int:
                 f"round {n}: bare litestar   {bare['cpu_us']:7.1f} us CPU, {bare['wall_us']:7.1f} us wall"
             )
         if args.only != "bare":
-            ag = asyncio.run(measure_accessgate(args.events, f"r{n}"))
+            ag = asyncio.run(measure_accessgate(args.events, f"r{n}", args.path))
             print(
-                f"round {n}: accessgate hook {ag['cpu_us']:7.1f} us CPU, {ag['wall_us']:7.1f} us wall"
+                f"round {n}: {args.path:<15} {ag['cpu_us']:7.1f} us CPU, {ag['wall_us']:7.1f} us wall"
             )
     print(f"pid {os.getpid()}, {args.events} timed requests per run, memory storage")
     return 0

@@ -93,17 +93,35 @@ class ServiceMetrics:
         )
         self._storage = _StorageCollector()
         registry.register(self._storage)
+        # Labelled children by label values: ``labels()`` costs microseconds per call.
+        # A child is made on first use, as before, so no series appears any earlier.
+        self._payment_children: dict[tuple[str, str], Counter] = {}
+        self._request_children: dict[tuple[str, str, int], Counter] = {}
+        self._duration_children: dict[tuple[str, str], Histogram] = {}
 
     def record_payments(self, provider: str, outcomes: Iterable[object]) -> None:
         """Count the outcome (``fulfilled``, ``duplicate``, ``stale``...) of each event."""
         for outcome in outcomes:
-            self.payment_transactions.labels(provider, str(outcome)).inc()
+            key = (provider, str(outcome))
+            child = self._payment_children.get(key)
+            if child is None:
+                child = self._payment_children[key] = self.payment_transactions.labels(*key)
+            child.inc()
 
     def record_http(self, method: str, route: str, status: int, seconds: float | None) -> None:
         """Count one answered request (``route`` is a template, never a raw path)."""
-        self.http_requests.labels(method, route, str(status)).inc()
+        key = (method, route, status)
+        counter = self._request_children.get(key)
+        if counter is None:
+            counter = self.http_requests.labels(method, route, str(status))
+            self._request_children[key] = counter
+        counter.inc()
         if seconds is not None:
-            self.http_request_duration.labels(method, route).observe(seconds)
+            histogram = self._duration_children.get((method, route))
+            if histogram is None:
+                histogram = self.http_request_duration.labels(method, route)
+                self._duration_children[(method, route)] = histogram
+            histogram.observe(seconds)
 
     def set_gauges(self, gauges: Gauges | None) -> None:
         """The storage snapshot the next scrape shows (``None``: storage unreadable)."""

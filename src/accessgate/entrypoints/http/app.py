@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
@@ -43,6 +43,7 @@ from accessgate.entrypoints.http.guards import (
     STATE_INTERNAL_TOKEN,
     STATE_RATE_LIMITER,
     STATE_STRICT_RATE_LIMITER,
+    rate_limit,
 )
 from accessgate.entrypoints.http.metrics import (
     STATE_GAUGES,
@@ -98,6 +99,11 @@ def _provider(container: Core, name: str) -> Provide:
     return Provide(provide, use_cache=True, sync_to_thread=False)
 
 
+def _public(limited: bool, *handlers: ControllerRouterHandler) -> Router:
+    """Public routes, under ``rate_limit`` when limits are on (else no guard at all)."""
+    return Router("/", route_handlers=list(handlers), guards=[rate_limit] if limited else [])
+
+
 def _redis(url: str) -> Any:
     import redis.asyncio as aioredis  # optional dependency: only with REDIS_URL
 
@@ -137,6 +143,7 @@ def create_app(
         bot_restore_limiter = RateLimiter(
             *strict, client_address, scope="bot-restore:", key=body_email_key(client_address)
         )
+    limited = limiter is not None
     guard = InternalTokenGuard(settings.bot.internal_api_token)
     metrics = ServiceMetrics()
     gauges = CachedGauges(lambda: container.read_gauges().execute())
@@ -171,15 +178,13 @@ def create_app(
         await store.close()
 
     return Litestar(
-        route_handlers=[
+        route_handlers=[  # the order of the OpenAPI document
             HealthController,
-            PaymentController,
+            _public(limited, PaymentController),
             WebhookController,
-            AccessController,
-            RestoreController,
-            TrackingController,
+            _public(limited, AccessController, RestoreController, TrackingController),
             BotController,
-            LegacyController,
+            _public(limited, LegacyController),
             *page_route_handlers(),
             *observed,
             *extra_route_handlers,

@@ -22,6 +22,8 @@ from accessgate.domain.model.values import CONTROL_CHARACTERS
 
 REASON = "Control characters are not allowed"
 _NAME = re.compile(r"^[A-Za-z0-9_.\[\]-]{1,64}$")
+# Printable ASCII but ``%``: such a query decodes to printable characters only.
+_PLAIN_QUERY = re.compile(rb"[\x20-\x24\x26-\x7e]*")
 
 
 def offending_parameter(query_string: bytes) -> str | None:
@@ -29,7 +31,7 @@ def offending_parameter(query_string: bytes) -> str | None:
 
     A parameter whose name itself is unprintable or long is reported as ``query``.
     """
-    if not query_string:
+    if not query_string or _PLAIN_QUERY.fullmatch(query_string):
         return None
     pairs = parse_qsl(
         query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace"

@@ -5,7 +5,13 @@
 check restore codes, ``bot_restore_rate_limit`` that of the bot's restore
 routes (per email);
 ``internal_token`` admits only the bot with ``X-Internal-Token``; ``strict_body``
-refuses JSON bodies of the wrong types. Pages may use ``rate_limit`` too.
+refuses JSON bodies of the wrong types; ``internal_request`` is the two in one.
+Pages may use ``rate_limit`` too.
+
+Litestar copies the route handler for every guard it runs on a request, so a
+route gets only the guards that can do something there: ``rate_limit`` sits on
+the router of the public controllers only when limits are on, and the bot API
+runs its two checks as one guard.
 """
 
 from __future__ import annotations
@@ -66,6 +72,14 @@ async def internal_token(
     await connection.app.state[STATE_INTERNAL_TOKEN](connection, handler)
 
 
+async def internal_request(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """``internal_token`` then ``strict_body``, as one guard."""
+    await internal_token(connection, handler)
+    await strict_body(connection, handler)
+
+
 async def strict_body(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -79,7 +93,12 @@ async def strict_body(
     target = field.annotation if field is not None else None
     if not (isinstance(target, type) and issubclass(target, Body)):
         return
-    raw = await Request[Any, Any, Any](connection.scope, connection.receive).body()
+    request = (  # Litestar hands its guards the handler's own Request
+        connection
+        if isinstance(connection, Request)
+        else Request[Any, Any, Any](connection.scope, connection.receive)
+    )
+    raw = await request.body()
     if not raw.strip():
         raise ValidationError("Invalid request", reason="Request body is missing", source="body")
     try:

@@ -12,7 +12,7 @@ from accessgate.domain.usecases.activate_access import (
     ActivateAccessCommand,
     ActivationResult,
 )
-from accessgate.entrypoints.http.guards import rate_limit, strict_body
+from accessgate.entrypoints.http.guards import strict_body
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
 from accessgate.entrypoints.http.schemas import ActivateRequest, ActivateResponse
 
@@ -44,7 +44,7 @@ class AccessController(Controller):
 
     path = "/api/access"
     tags = ["access"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [rate_limit, strict_body]  # noqa: RUF012
+    guards = [strict_body]  # noqa: RUF012
 
     @post(
         "/activate",

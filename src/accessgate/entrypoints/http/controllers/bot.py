@@ -6,7 +6,7 @@ for all its users).
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
@@ -18,12 +18,9 @@ from accessgate.domain.usecases.open_account_portal import OpenAccountPortal
 from accessgate.domain.usecases.request_restore import RequestRestore
 from accessgate.entrypoints.http.controllers.access import ACTIVATION_ERRORS, activation_response
 from accessgate.entrypoints.http.controllers.restore import CONFIRM_ERRORS, confirmed
-from accessgate.entrypoints.http.guards import (
-    bot_restore_rate_limit,
-    internal_token,
-    strict_body,
-)
+from accessgate.entrypoints.http.guards import bot_restore_rate_limit, internal_request
 from accessgate.entrypoints.http.openapi import INTERNAL, INTERNAL_SECURITY, errors
+from accessgate.entrypoints.http.responses import json_response
 from accessgate.entrypoints.http.schemas import (
     AccessStatusResponse,
     ActivateRequest,
@@ -42,7 +39,7 @@ class BotController(Controller):
 
     path = "/api/bot"
     tags = ["bot"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [internal_token, strict_body]  # noqa: RUF012
+    guards = [internal_request]  # noqa: RUF012
     security = [{INTERNAL_SECURITY: []}]  # noqa: RUF012
 
     @post(
@@ -53,14 +50,16 @@ class BotController(Controller):
     )
     async def status(
         self, data: JSONBody[TelegramUserRequest], access_status: NamedDependency[GetAccessStatus]
-    ) -> AccessStatusResponse:
+    ) -> Response[AccessStatusResponse]:
         """The access of a Telegram account: paid now or not, and its order."""
         view = await access_status.execute(data.telegram_user_id)
-        return AccessStatusResponse(
-            is_paid=view.is_paid,
-            order_id=view.order_id,
-            plan=view.plan,
-            access_status=view.access_status,
+        return json_response(
+            AccessStatusResponse(
+                is_paid=view.is_paid,
+                order_id=view.order_id,
+                plan=view.plan,
+                access_status=view.access_status,
+            )
         )
 
     @post(

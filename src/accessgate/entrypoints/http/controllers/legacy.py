@@ -5,7 +5,6 @@ from __future__ import annotations
 from litestar import Controller, get
 
 from accessgate.domain.model.errors import ErrorCode, Gone
-from accessgate.entrypoints.http.guards import rate_limit
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
 
 
@@ -14,7 +13,6 @@ class LegacyController(Controller):
 
     path = "/api/payment/redirect"
     tags = ["legacy"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [rate_limit]  # noqa: RUF012
 
     @get(
         "/",

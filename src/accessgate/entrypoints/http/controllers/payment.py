@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
@@ -15,8 +15,9 @@ from accessgate.domain.usecases.request_portal_link import RequestPortalLink
 from accessgate.domain.usecases.session_status import GetSessionStatus
 from accessgate.domain.usecases.start_checkout import StartCheckout, StartCheckoutCommand
 from accessgate.entrypoints.http.client import ClientAddress
-from accessgate.entrypoints.http.guards import rate_limit, strict_body, strict_rate_limit
+from accessgate.entrypoints.http.guards import strict_body, strict_rate_limit
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
+from accessgate.entrypoints.http.responses import json_response
 from accessgate.entrypoints.http.schemas import (
     CheckoutSessionRequest,
     CheckoutSessionResponse,
@@ -42,16 +43,20 @@ def fbclid_of(request: Request[Any, Any, Any], query: str | None) -> str | None:
 
 
 class PaymentController(Controller):
-    """Checkout and what follows it."""
+    """Checkout and what follows it.
+
+    ``strict_body`` guards only the handlers that take a body: every guard
+    costs a copy of the route handler per request, a no-op one too.
+    """
 
     path = "/api/payment"
     tags = ["payment"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [rate_limit, strict_body]  # noqa: RUF012
 
     @post(
         "/checkout-session",
         operation_id="createCheckoutSession",
         status_code=200,
+        guards=[strict_body],
         responses=errors(*PUBLIC, E.PROVIDER_REJECTED, E.SERVICE_UNAVAILABLE),
     )
     async def checkout_session(
@@ -100,21 +105,23 @@ class PaymentController(Controller):
         self,
         session_status: NamedDependency[GetSessionStatus],
         session_id: Annotated[str, QueryParameter(min_length=1, max_length=255)],
-    ) -> SessionStatusResponse:
+    ) -> Response[SessionStatusResponse]:
         """Where a checkout stands; ``activation_link`` appears once a token is issued."""
         status = await session_status.execute(session_id)
-        return SessionStatusResponse(
-            payment_status=status.payment_status,
-            fulfillment_status=status.fulfillment_status,
-            access_status=status.access_status,
-            activation_link=status.activation_link,
+        return json_response(
+            SessionStatusResponse(
+                payment_status=status.payment_status,
+                fulfillment_status=status.fulfillment_status,
+                access_status=status.access_status,
+                activation_link=status.activation_link,
+            )
         )
 
     @post(
         "/customer-portal",
         operation_id="openCustomerPortal",
         status_code=200,
-        guards=[strict_rate_limit],
+        guards=[strict_body, strict_rate_limit],
         responses=errors(
             *PUBLIC,
             E.USER_NOT_FOUND,

@@ -9,7 +9,7 @@ from litestar.params import JSONBody
 from accessgate.domain.model.errors import ErrorCode
 from accessgate.domain.usecases.confirm_restore import ConfirmRestore, ConfirmRestoreCommand
 from accessgate.domain.usecases.request_restore import RequestRestore
-from accessgate.entrypoints.http.guards import rate_limit, strict_body, strict_rate_limit
+from accessgate.entrypoints.http.guards import strict_body, strict_rate_limit
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
 from accessgate.entrypoints.http.schemas import (
     EmailRequest,
@@ -47,7 +47,7 @@ class RestoreController(Controller):
 
     path = "/api/auth/restore"
     tags = ["restore"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [rate_limit, strict_rate_limit, strict_body]  # noqa: RUF012
+    guards = [strict_rate_limit, strict_body]  # noqa: RUF012
 
     @post("/request", operation_id="requestRestore", status_code=200, responses=errors(*PUBLIC))
     async def request_code(

@@ -22,7 +22,7 @@ from accessgate.domain.usecases.relay_tracking_event import (
     TrackingCommand,
 )
 from accessgate.entrypoints.http.client import ClientAddress
-from accessgate.entrypoints.http.guards import rate_limit, strict_body
+from accessgate.entrypoints.http.guards import strict_body
 from accessgate.entrypoints.http.openapi import PUBLIC, errors
 from accessgate.entrypoints.http.schemas import MobiSlonEventRequest, RelayResponse
 
@@ -37,7 +37,7 @@ class TrackingController(Controller):
 
     path = "/api/tracking"
     tags = ["tracking"]  # noqa: RUF012 - Litestar reads class attributes
-    guards = [rate_limit, strict_body]  # noqa: RUF012
+    guards = [strict_body]  # noqa: RUF012
 
     @get("/meta-event", operation_id="relayMetaEvent", responses=errors(*PUBLIC))
     async def meta_event(

@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import msgspec
-from litestar import Controller, MediaType, Request, Response, post
+from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, SkipValidation
 
@@ -24,12 +23,12 @@ from accessgate.domain.usecases.handle_payment_events import HandlePaymentEvents
 from accessgate.entrypoints.http.client import ClientAddress
 from accessgate.entrypoints.http.metrics import STATE_METRICS
 from accessgate.entrypoints.http.openapi import errors
+from accessgate.entrypoints.http.responses import json_response
 from accessgate.entrypoints.http.schemas import WebhookResponse
 from accessgate.ports.payment_gateway import WebhookRequest
 from accessgate.ports.payment_providers import PaymentProviders
 
 E = ErrorCode
-_RECEIPT = msgspec.json.Encoder()
 WEBHOOK_ERRORS = errors(
     E.VALIDATION_ERROR,
     E.NOT_FOUND,
@@ -82,10 +81,7 @@ async def receive(
     reply = verified.reply
     if reply.body is None:
         receipt = WebhookResponse(received=True, outcomes=[str(o) for o in outcomes])
-        # Encoded here, as Litestar would: the bytes skip its serializer lookup.
-        return Response(
-            _RECEIPT.encode(receipt), status_code=reply.status_code, media_type=MediaType.JSON
-        )
+        return json_response(receipt, reply.status_code)
     return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
 
 
