@@ -133,3 +133,15 @@ async def test_two_apps_in_one_process_keep_their_own_counters() -> None:
         await paid_order(first, core)
         assert 'outcome="fulfilled"' in (await first.get("/metrics")).text
         assert 'outcome="fulfilled"' not in (await second.get("/metrics")).text
+
+
+async def test_a_request_refused_before_its_handler_is_counted_with_its_own_status() -> None:
+    # The control-character check refuses the request inside the metrics layer; the
+    # answer is made outside it, and the count must still say 400, not 500.
+    async with client_for() as (client, _):
+        refused = await client.get("/api/payment/session-status?session_id=cs_%00")
+        assert refused.status_code == 400
+        found = samples((await client.get("/metrics")).text)
+        route = (("method", "GET"), ("route", "/api/payment/session-status"))
+        assert found.get(("http_requests_total", (*route, ("status", "400")))) == 1
+        assert ("http_requests_total", (*route, ("status", "500"))) not in found

@@ -13,9 +13,12 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from accessgate.domain.model.errors import DomainError
+from accessgate.entrypoints.http.errors import status_of
 from accessgate.entrypoints.http.gauges import CachedGauges
 from accessgate.entrypoints.metrics import ServiceMetrics
 
@@ -56,14 +59,25 @@ class HttpMetricsMiddleware(ASGIMiddleware):
         started = time.perf_counter()
         status = 500
 
+        answered = False
+
         async def watched_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
             await send(message)
 
         try:
             await next_app(scope, receive, watched_send)
+        except DomainError as error:
+            # Answered by the exception handlers outside this layer: count their status.
+            if not answered:
+                status = status_of(error.code)
+            raise
+        except HTTPException as error:
+            if not answered:
+                status = error.status_code
+            raise
         finally:
             self._metrics.record_http(
                 str(scope.get("method", "GET")),
