@@ -82,10 +82,6 @@ class ConnectionSource(Protocol):
         ...
 
 
-def _failure(error: BaseException) -> StorageError:
-    return storage_error(error)
-
-
 def _rowcount(status: str) -> int:
     """The row count of an asyncpg command status (``UPDATE 1``, ``INSERT 0 1``)."""
     tail = status.rpartition(" ")[2]
@@ -158,7 +154,7 @@ class PostgresConnection:
             return error
         if self._raw.is_closed() or isinstance(error, OSError | TimeoutError):
             self.broken = True
-        return _failure(error)
+        return storage_error(error)
 
     async def close(self) -> None:
         """Back to the pool, rolled back; a broken or unsure connection is dropped."""
@@ -188,7 +184,7 @@ class PostgresSource:
             pooled = await self._engine.raw_connection()
         except Exception as error:
             if is_storage_failure(error):
-                raise _failure(error) from None
+                raise storage_error(error) from None
             raise
         return PostgresConnection(pooled)
 
@@ -224,7 +220,7 @@ class SqliteConnection:
             records = self._raw.execute(rendered.text, arguments(rendered, params, SQLITE))
             return [rendered.decode(record) for record in records.fetchall()]
         except sqlite3.Error as error:
-            raise _failure(error) from None
+            raise storage_error(error) from None
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:
         """Run ``statement``; the rows it changed."""
@@ -234,7 +230,7 @@ class SqliteConnection:
         try:
             return self._raw.execute(rendered.text, arguments(rendered, params, SQLITE)).rowcount
         except sqlite3.Error as error:
-            raise _failure(error) from None
+            raise storage_error(error) from None
 
     async def begin(self, *, read_only: bool) -> None:
         """A writing unit sends ``BEGIN IMMEDIATE`` with its first statement."""
@@ -251,7 +247,7 @@ class SqliteConnection:
                 return
             except sqlite3.OperationalError as error:
                 if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise _failure(error) from None
+                    raise storage_error(error) from None
             await asyncio.sleep(_BUSY_RETRY_SECONDS[min(attempt, len(_BUSY_RETRY_SECONDS) - 1)])
             attempt += 1
 
@@ -271,7 +267,7 @@ class SqliteConnection:
         try:
             self._raw.execute(sql)
         except sqlite3.Error as error:
-            raise _failure(error) from None
+            raise storage_error(error) from None
 
     def close(self) -> None:
         """Close the driver connection."""
@@ -331,7 +327,7 @@ class SqliteSource:
         try:
             connection = self._connect()
         except sqlite3.Error as error:
-            raise _failure(error) from None
+            raise storage_error(error) from None
         self._open += 1
         return connection
 

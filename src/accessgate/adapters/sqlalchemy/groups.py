@@ -35,15 +35,19 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accessgate.adapters.sqlalchemy.connections import PostgresConnection, PostgresSource
+from accessgate.adapters.sqlalchemy.locked import (
+    ORDER_ACCESS,
+    ORDER_ACCESS_COLUMNS,
+    ORDER_ACCESS_NAMES,
+)
 from accessgate.adapters.sqlalchemy.statements import (
     POSTGRESQL,
     Row,
     Statement,
-    aliased_columns,
     columns_of,
-    unnest_insert,
+    unnest_arrays,
 )
-from accessgate.adapters.sqlalchemy.tables import accesses, orders, payment_events
+from accessgate.adapters.sqlalchemy.tables import payment_events
 from accessgate.adapters.sqlalchemy.writes import Write, send
 from accessgate.domain.model.errors import StorageError
 
@@ -53,11 +57,6 @@ MAX_MEMBERS = 32
 EventKey = tuple[str, str]
 T = TypeVar("T")
 
-_ORDER_ACCESS_COLUMNS = (*orders.columns, *accesses.columns)
-_ORDER_ACCESS_NAMES = (
-    *(f"o_{c.name}" for c in orders.columns),
-    *(f"a_{c.name}" for c in accesses.columns),
-)
 _FORGET_RECORD = Statement(
     "DELETE FROM payment_events WHERE provider = :provider AND event_id = :event_id"
 )
@@ -65,7 +64,6 @@ _FORGET_RECORD = Statement(
 
 _EVENT_COLUMNS = tuple(c.name for c in payment_events.columns)
 _EVENT_NAMES = ", ".join(_EVENT_COLUMNS)
-_EVENT_ARRAYS = unnest_insert(payment_events).text.split("unnest(", 1)[1].rsplit(")", 1)[0]
 # The namespace of accessgate's advisory locks (any constant; see below).
 ADVISORY_NAMESPACE = 0x61676174
 # Record the events waiting together (one array per column) and lock each new
@@ -80,12 +78,13 @@ ADVISORY_NAMESPACE = 0x61676174
 # One row per event: ``admitted``, ``recorded`` (new, not a duplicate) and, for a
 # recorded event whose claimed order exists, the order and access (``o_``/``a_``).
 RECORD_AND_LOCK = Statement(
-    f"WITH incoming AS (SELECT * FROM unnest({_EVENT_ARRAYS}) AS i({_EVENT_NAMES})), "
+    f"WITH incoming AS (SELECT * FROM unnest({unnest_arrays(payment_events)}) "
+    f"AS i({_EVENT_NAMES})), "
     "admitted AS (SELECT * FROM incoming "
     f"WHERE pg_try_advisory_xact_lock({ADVISORY_NAMESPACE}, hashtext(order_id))), "
     f"recorded AS (INSERT INTO payment_events ({_EVENT_NAMES}) SELECT * FROM admitted "
     "ON CONFLICT DO NOTHING RETURNING provider, event_id, order_id), "
-    f"locked AS (SELECT {aliased_columns(orders, 'o_')}, {aliased_columns(accesses, 'a_')} "
+    f"locked AS (SELECT {ORDER_ACCESS} "
     "FROM orders JOIN accesses ON accesses.order_id = orders.id "
     "WHERE orders.id IN (SELECT order_id FROM recorded) FOR UPDATE OF orders, accesses) "
     "SELECT incoming.provider AS r_provider, incoming.event_id AS r_event_id, "
@@ -96,8 +95,8 @@ RECORD_AND_LOCK = Statement(
     "LEFT JOIN recorded ON recorded.provider = incoming.provider "
     "AND recorded.event_id = incoming.event_id "
     "LEFT JOIN locked ON locked.o_id = recorded.order_id",
-    (None, None, None, None, *_ORDER_ACCESS_COLUMNS),
-    ("r_provider", "r_event_id", "admitted", "recorded", *_ORDER_ACCESS_NAMES),
+    (None, None, None, None, *ORDER_ACCESS_COLUMNS),
+    ("r_provider", "r_event_id", "admitted", "recorded", *ORDER_ACCESS_NAMES),
 )
 
 

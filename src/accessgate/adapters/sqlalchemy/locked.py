@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from accessgate.adapters.sqlalchemy import rows
-from accessgate.adapters.sqlalchemy.statements import Row, unprefixed
+from accessgate.adapters.sqlalchemy.statements import Row, aliased_columns, unprefixed
+from accessgate.adapters.sqlalchemy.tables import accesses, orders
 from accessgate.domain.model.access import Access
 from accessgate.domain.model.credentials import ActivationToken
 from accessgate.domain.model.order import Order
+
+# An order read with its access: the select list, the columns it decodes by and
+# the keys of a row (``o_``/``a_`` prefix the columns of each); see ``keep``.
+ORDER_ACCESS = f"{aliased_columns(orders, 'o_')}, {aliased_columns(accesses, 'a_')}"
+ORDER_ACCESS_COLUMNS = (*orders.columns, *accesses.columns)
+ORDER_ACCESS_NAMES = (
+    *(f"o_{c.name}" for c in orders.columns),
+    *(f"a_{c.name}" for c in accesses.columns),
+)
 
 
 class LockedRows:

@@ -8,6 +8,11 @@ from typing import Any
 from accessgate.adapters.sqlalchemy import rows
 from accessgate.adapters.sqlalchemy import statements as st
 from accessgate.adapters.sqlalchemy.base import SqlRepository
+from accessgate.adapters.sqlalchemy.locked import (
+    ORDER_ACCESS,
+    ORDER_ACCESS_COLUMNS,
+    ORDER_ACCESS_NAMES,
+)
 from accessgate.adapters.sqlalchemy.statements import POSTGRESQL, Statement, column_list
 from accessgate.adapters.sqlalchemy.tables import (
     accesses,
@@ -28,22 +33,15 @@ _ORDERS = column_list(orders)
 _ACCESSES = column_list(accesses)
 _TOKENS = column_list(activation_tokens)
 
+
 # An order with its access, both locked, in one statement (the event use cases
-# lock both). ``o_``/``a_`` prefix the columns of each.
-_ORDER_ACCESS_COLUMNS = (*orders.columns, *accesses.columns)
-_ORDER_ACCESS_NAMES = (
-    *(f"o_{c.name}" for c in orders.columns),
-    *(f"a_{c.name}" for c in accesses.columns),
-)
-_ORDER_ACCESS = f"{st.aliased_columns(orders, 'o_')}, {st.aliased_columns(accesses, 'a_')}"
-
-
+# lock both).
 def _order_with_access(column: str) -> Statement:
     return Statement(
-        f"SELECT {_ORDER_ACCESS} FROM orders JOIN accesses ON accesses.order_id = orders.id "
+        f"SELECT {ORDER_ACCESS} FROM orders JOIN accesses ON accesses.order_id = orders.id "
         f"WHERE orders.{column} = :match_value FOR UPDATE OF orders, accesses",
-        _ORDER_ACCESS_COLUMNS,
-        _ORDER_ACCESS_NAMES,
+        ORDER_ACCESS_COLUMNS,
+        ORDER_ACCESS_NAMES,
     )
 
 
@@ -57,15 +55,15 @@ _LOCK_ORDER_BY = {
 # one statement (session status reads all three); ``LEFT JOIN``: either may be absent.
 def _order_with_access_and_token(column: str) -> Statement:
     return Statement(
-        f"SELECT {_ORDER_ACCESS}, {st.aliased_columns(activation_tokens, 't_')} FROM orders "
+        f"SELECT {ORDER_ACCESS}, {st.aliased_columns(activation_tokens, 't_')} FROM orders "
         "LEFT JOIN accesses ON accesses.order_id = orders.id "
         "LEFT JOIN activation_tokens ON activation_tokens.token_hash = ("
         "SELECT current.token_hash FROM activation_tokens AS current "
         "WHERE current.order_id = orders.id AND current.revoked_at IS NULL "
         "ORDER BY current.created_at DESC, current.token_hash DESC LIMIT 1) "
         f"WHERE orders.{column} = :match_value LIMIT 1",
-        (*_ORDER_ACCESS_COLUMNS, *activation_tokens.columns),
-        (*_ORDER_ACCESS_NAMES, *(f"t_{c.name}" for c in activation_tokens.columns)),
+        (*ORDER_ACCESS_COLUMNS, *activation_tokens.columns),
+        (*ORDER_ACCESS_NAMES, *(f"t_{c.name}" for c in activation_tokens.columns)),
     )
 
 
@@ -76,13 +74,13 @@ _EVENT_NAMES = ", ".join(":" + c.name for c in payment_events.columns)
 _RECORD_AND_LOCK = Statement(
     f"WITH recorded AS (INSERT INTO payment_events ({column_list(payment_events, qualified=False)}) "
     f"VALUES ({_EVENT_NAMES}) ON CONFLICT DO NOTHING RETURNING 1), "
-    f"locked AS (SELECT {_ORDER_ACCESS} FROM orders JOIN accesses ON accesses.order_id = orders.id "
+    f"locked AS (SELECT {ORDER_ACCESS} FROM orders JOIN accesses ON accesses.order_id = orders.id "
     "WHERE orders.id = :order_id AND EXISTS (SELECT 1 FROM recorded) "
     "FOR UPDATE OF orders, accesses) "
     "SELECT (SELECT count(*) FROM recorded) AS recorded, locked.* "
     "FROM (SELECT 1) AS one LEFT JOIN locked ON true",
-    (None, *_ORDER_ACCESS_COLUMNS),
-    ("recorded", *_ORDER_ACCESS_NAMES),
+    (None, *ORDER_ACCESS_COLUMNS),
+    ("recorded", *ORDER_ACCESS_NAMES),
 )
 
 _ACCESSES_OF_USER = Statement(

@@ -271,11 +271,16 @@ def _array_type(column: Column[Any]) -> str:
     return "text[]"
 
 
+def unnest_arrays(table: Table) -> str:
+    """``:<column>::<type>[], ...`` of every column of ``table``: ``unnest``'s arguments."""
+    return ", ".join(f":{c.name}::{_array_type(c)}" for c in table.columns)
+
+
 @cache
 def unnest_insert(table: Table, *, unless_exists: bool = False) -> Statement:
     """``INSERT INTO table (...) SELECT * FROM unnest(:<column>::<type>[], ...)``."""
     names = ", ".join(c.name for c in table.columns)
-    arrays = ", ".join(f":{c.name}::{_array_type(c)}" for c in table.columns)
+    arrays = unnest_arrays(table)
     conflict = " ON CONFLICT DO NOTHING" if unless_exists else ""
     return Statement(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){conflict}")
 
