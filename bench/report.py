@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # Issue 16's targets (one server process, concurrency 64, both databases).
 PIPELINE_FLOOR = 2000
 DUPLICATES_FLOOR = 5000

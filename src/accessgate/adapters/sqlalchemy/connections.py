@@ -236,6 +236,10 @@ class SqliteConnection:
         """A writing unit sends ``BEGIN IMMEDIATE`` with its first statement."""
         self._begin = self._writing = not read_only
 
+    def writes(self) -> None:
+        """From now on every transaction begins with ``BEGIN IMMEDIATE`` (the writer's)."""
+        self._begin = self._writing = True
+
     async def _start(self) -> None:
         """``BEGIN IMMEDIATE`` (the write lock), waiting off the loop."""
         deadline = time.monotonic() + self._busy_timeout
@@ -253,21 +257,45 @@ class SqliteConnection:
 
     async def commit(self) -> None:
         """``COMMIT``; the next statement begins anew."""
-        if self._raw.in_transaction:
-            self._simple("COMMIT")
-        self._begin = self._writing
+        self.commit_now()
 
     async def rollback(self) -> None:
         """``ROLLBACK`` when a transaction is open."""
+        self.roll_back_now()
+
+    def commit_now(self) -> None:
+        """``COMMIT`` (synchronous: sqlite3 never waits here in WAL mode)."""
         if self._raw.in_transaction:
-            self._simple("ROLLBACK")
+            self.run_now("COMMIT")
         self._begin = self._writing
 
-    def _simple(self, sql: str) -> None:
+    def roll_back_now(self) -> None:
+        """``ROLLBACK`` when a transaction is open (synchronous)."""
+        if self._raw.in_transaction:
+            self.run_now("ROLLBACK")
+        self._begin = self._writing
+
+    def run_now(self, sql: str) -> None:
+        """Run a statement without parameters or rows (``SAVEPOINT``, ``RELEASE``)."""
         try:
             self._raw.execute(sql)
         except sqlite3.Error as error:
             raise storage_error(error) from None
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open."""
+        return self._raw.in_transaction
+
+    def lost_transaction(self) -> bool:
+        """Whether SQLite rolled back the transaction begun here (after an error).
+
+        The next statement then begins a new one.
+        """
+        if self._writing and not self._begin and not self._raw.in_transaction:
+            self._begin = True
+            return True
+        return False
 
     def close(self) -> None:
         """Close the driver connection."""
@@ -297,6 +325,15 @@ class SqliteSource:
         self._limit = 1 if self.memory else max(1, max_connections)
         self._idle: list[SqliteConnection] = []
         self._open = 0
+
+    def open_writer(self) -> SqliteConnection:
+        """A connection of its own for the writer (see sqlite_writer.py), begun lazily."""
+        try:
+            connection = self._connect()
+        except sqlite3.Error as error:
+            raise storage_error(error) from None
+        connection.writes()
+        return connection
 
     def _connect(self) -> SqliteConnection:
         raw = sqlite3.connect(

@@ -26,6 +26,7 @@ from accessgate.adapters.sqlalchemy.repositories import (
     SqlPaymentEventRepository,
     SqlTokenRepository,
 )
+from accessgate.adapters.sqlalchemy.sqlite_writer import GroupedSqliteSource
 from accessgate.adapters.sqlalchemy.statements import Statement
 from accessgate.adapters.sqlalchemy.writes import PendingWrites
 from accessgate.domain.model.events import DomainEvent
@@ -230,8 +231,10 @@ class SqlUnitOfWorkFactory:
             with ``StorageError`` (SERVICE_UNAVAILABLE), like the pool's timeout.
         check_timeout: seconds ``check`` waits for the database.
         subscribers: who hears the domain events its units of work record.
-        group_commit: on PostgreSQL, units of work recording payment events
-            that arrive together share one transaction (see groups.py).
+        group_commit: units of work that arrive together share one transaction
+            and one ``COMMIT``: on PostgreSQL those recording payment events
+            (groups.py), on a SQLite file every writing one (sqlite_writer.py;
+            not with ``serialize_in_process=False``).
 
     """
 
@@ -249,19 +252,29 @@ class SqlUnitOfWorkFactory:
         self._wait_timeout = wait_timeout
         self.engine = engine
         self.subscribers = subscribers or Subscribers()
-        self.source = _source(engine, max_connections, group_commit)
+        sqlite = engine.dialect.name == "sqlite"
         if serialize_in_process is None:
-            serialize_in_process = self.source.dialect == "sqlite"
-        self._writers = asyncio.Semaphore(1) if serialize_in_process else None
+            serialize_in_process = sqlite
+        self.source = _source(
+            engine,
+            max_connections,
+            group_commit and (serialize_in_process or not sqlite),
+            wait_timeout,
+        )
         self._connections = asyncio.Semaphore(max_connections) if max_connections else None
-        if isinstance(self.source, SqliteSource) and self.source.memory:
+        self._writers = self._connections
+        if serialize_in_process:
+            self._writers = asyncio.Semaphore(1)
+        if isinstance(self.source, GroupedSqliteSource):
+            self._writers = None  # the writer's own turns queue them
+        elif isinstance(self.source, SqliteSource) and self.source.memory:
             # One connection holds the in-memory database: every unit takes turns on it.
             self._writers = self._connections = asyncio.Semaphore(1)
         self._check_timeout = check_timeout
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A new, not yet entered unit of work."""
-        gate = self._connections if read_only else (self._writers or self._connections)
+        gate = self._connections if read_only else self._writers
         return SqlUnitOfWork(
             self.source,
             gate,
@@ -285,14 +298,21 @@ _SELECT_ONE = Statement("SELECT 1", names=("one",))
 
 
 def _source(
-    engine: AsyncEngine, max_connections: int | None, group_commit: bool
+    engine: AsyncEngine, max_connections: int | None, group_commit: bool, wait_timeout: float
 ) -> ConnectionSource:
     if engine.dialect.name != "sqlite":
         return GroupCommitSource(engine) if group_commit else PostgresSource(engine)
     target = sqlite_target(engine)
-    return SqliteSource(
+    limit = max_connections or SQLITE_MAX_CONNECTIONS
+    source = SqliteSource(
+        target.database, max_connections=limit, busy_timeout=target.busy_timeout, uri=target.uri
+    )
+    if not group_commit or source.memory:
+        return source
+    return GroupedSqliteSource(
         target.database,
-        max_connections=max_connections or SQLITE_MAX_CONNECTIONS,
+        max_connections=limit,
         busy_timeout=target.busy_timeout,
         uri=target.uri,
+        wait_timeout=wait_timeout,
     )
