@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import msgspec
@@ -137,6 +137,26 @@ async def test_times_come_back_aware_utc(backend: str, tmp_path: Path, schema: s
         naive = msgspec.structs.replace(h.order(2), created_at=datetime(2026, 1, 1))
         with pytest.raises(StorageError):
             await h.in_unit(factory, lambda uow: uow.orders.add(naive), commit=True)
+
+
+async def test_sqlite_times_written_elsewhere_are_read_as_they_mean(tmp_path: Path) -> None:
+    # Texts without microseconds, or with an offset of their own (written by hand
+    # or by another tool), come back as the same instant, aware and UTC.
+    async with h.sql_factory("sqlite", tmp_path=tmp_path, schema=None) as factory:
+        await h.in_unit(factory, lambda uow: uow.orders.add(h.order(1)), commit=True)
+        await h.in_unit(factory, lambda uow: uow.orders.add(h.order(2)), commit=True)
+        set_time = Statement("UPDATE orders SET created_at = :at WHERE id = :id")
+        async with factory() as uow:
+            connection = await uow.conn()
+            await connection.execute(set_time, {"at": "2026-01-01 03:00:00+03:00", "id": "ord_1"})
+            await connection.execute(set_time, {"at": "2026-01-01 00:00:00", "id": "ord_2"})
+            await uow.commit()
+        async with factory(read_only=True) as uow:
+            for order_id in ("ord_1", "ord_2"):
+                found = await uow.orders.get(order_id)
+                assert found is not None
+                assert found.created_at == datetime(2026, 1, 1, tzinfo=UTC)
+                assert found.created_at.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)

@@ -165,12 +165,10 @@ class SqliteWriter:
     def lost(self, error: StorageError) -> None:
         """SQLite rolled the open transaction back: the units waiting for it fail."""
         members, self._members = self._members, []
+        self._seen = self._deferrals = 0
         for waiting in members:
             if not waiting.done():
                 waiting.set_exception(error)
-
-    def _waiting(self) -> bool:
-        return any(not turn.done() for turn in self._queue)
 
     def _pass_turn(self) -> None:
         while self._queue:
@@ -274,9 +272,9 @@ class WriterTurn:
                 connection.run_now(_ROLLBACK_TO)
                 connection.run_now(_RELEASE)
                 member = asyncio.get_running_loop().create_future()
-            elif not self._writer.in_group():
-                connection.roll_back_now()
         finally:
+            # The first unit of a transaction has no savepoint: with nobody
+            # waiting for the transaction, the end of its turn rolls it back.
             self._end(member)
         if member is not None:
             await member

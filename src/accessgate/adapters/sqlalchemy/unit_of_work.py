@@ -86,9 +86,13 @@ class SqlUnitOfWork:
 
     async def _take_turn(self) -> None:
         """Wait for the gate (a connection's worth of this process's turns)."""
-        if self._gate is not None and not self._held:
-            async with guarded(), asyncio.timeout(self._wait_timeout):
-                await self._gate.acquire()
+        gate = self._gate
+        if gate is not None and not self._held:
+            if gate.locked():
+                async with guarded(), asyncio.timeout(self._wait_timeout):
+                    await gate.acquire()
+            else:
+                await gate.acquire()  # free: taken at once, nothing to time out
             self._held = True
 
     def _give_turn(self) -> None:
