@@ -25,6 +25,7 @@ from accessgate.config import Settings
 from accessgate.container import Core, start_services, stop_services
 from accessgate.domain.usecases.deliver_outbox import DeliverOutbox
 from accessgate.domain.usecases.expire_accesses import ExpireAccesses
+from accessgate.entrypoints.heap import freeze_startup_objects
 
 log = logging.getLogger("accessgate.worker")
 
@@ -145,6 +146,7 @@ async def run_worker(container: Core, settings: Settings) -> None:
     """Open the container's services, run the loop until SIGINT or SIGTERM, close them."""
     await start_services(container)
     loop = OutboxLoop.of(container, settings)
+    freeze_startup_objects()
     running = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 
 from accessgate.config import Settings, load_settings
 from accessgate.container import Core, create_container, start_services, stop_services
+from accessgate.entrypoints.heap import freeze_startup_objects
 from accessgate.entrypoints.http.app import create_app
 from accessgate.entrypoints.logs import configure_logging
 from accessgate.entrypoints.worker import OutboxLoop
@@ -45,6 +46,7 @@ def build_app(
         await start_services(container)
         if loop is not None:
             await loop.start()
+        freeze_startup_objects()
 
     async def stop() -> None:
         if loop is not None:
