@@ -5,7 +5,8 @@ is started the way ``accessgate serve`` starts one process: ``uvicorn.run`` with
 the same options (address, no uvicorn log config, the settings' log level,
 ``proxy_headers`` and ``server_header`` off, the event loop of ``HTTP_EVENT_LOOP``,
 uvicorn's default HTTP parser: httptools when installed) and accessgate's own logging
-(one root handler with the redacting filter, so the access log costs the same).
+(one root handler with the redacting filter, so the access log costs the same);
+its start-up heap is frozen as accessgate's is (``freeze_startup_objects``).
 Run: ``python -m bench.ceiling --port 8101``.
 """
 
@@ -18,6 +19,7 @@ import uvicorn
 from litestar import Litestar, Request, post
 
 from accessgate.config import load_settings
+from accessgate.entrypoints.heap import freeze_startup_objects
 from accessgate.entrypoints.logs import configure_logging
 
 
@@ -34,7 +36,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8101)
     args = parser.parse_args()
     settings = load_settings(os.environ)
-    app = Litestar(route_handlers=[webhook])
+    app = Litestar(route_handlers=[webhook], on_startup=[freeze_startup_objects])
     configure_logging(settings)  # after Litestar, as build_app does
     uvicorn.run(
         app,
