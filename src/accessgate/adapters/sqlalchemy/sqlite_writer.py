@@ -4,17 +4,19 @@ SQLite lets one transaction write at a time, and a commit appends every page the
 transaction changed to the WAL, one ``write`` per page: on a small machine the
 ``COMMIT`` of a fulfilment costs about a third of its CPU. A process's writing
 units of work therefore take turns, in arrival order, on one writer connection
-(:class:`SqliteWriter`), and a unit that commits while others wait for their turn
-does not commit alone:
+(:class:`SqliteWriter`), and units that run one after another share a commit:
 
 * **Each on its own.** A unit runs inside its own ``SAVEPOINT`` of the shared
   transaction (the first unit of a transaction needs none). Its commit releases
   the savepoint; its rollback, or any error of its own, rolls back to it: the
   units before it keep their work, and it fails alone.
-* **One COMMIT.** A unit that commits while others wait hands its turn to the
-  next and waits for the ``COMMIT`` of the transaction. The last unit of the
-  group (nobody waiting, or :data:`MAX_MEMBERS` reached) commits for all.
-  Under no load every unit commits at once, as before.
+* **One COMMIT.** A unit that commits passes the turn on and waits for the
+  ``COMMIT`` of the transaction, which stays open while the event loop runs the
+  requests that are ready now (a sqlite3 unit of work never waits inside, so
+  without this pause no two would ever overlap): it commits at the first loop
+  turn that added no unit (after at most :data:`MAX_DEFERRALS` + 1 turns), or
+  at once with :data:`MAX_MEMBERS` units. Under no load a unit's commit waits
+  two turns of the loop.
 * **Failing together only on the database's error.** If the ``COMMIT`` fails, or
   an error makes SQLite roll the whole transaction back, every unit waiting for
   that transaction gets ``StorageError`` (the providers deliver again).
