@@ -100,6 +100,15 @@ async def test_accesses_by_telegram_user(uow_factory: UnitOfWorkFactory) -> None
         assert found[0].valid_until == h.T0 + timedelta(days=30)
         assert await uow.accesses.list_by_telegram_user(7) == []
         assert await uow.accesses.get("ord_9") is None
+    async with uow_factory(read_only=True) as uow:
+        # A reading unit (the bot's access status) reads them with their orders.
+        read = await uow.accesses.list_by_telegram_user(42)
+        assert read == found
+        assert await uow.orders.get("ord_2") == h.order(2, at=h.T0 + timedelta(minutes=2))
+        assert await uow.accesses.get("ord_1") == found[1]
+        # not read ahead: read now
+        assert await uow.orders.get("ord_3") == h.order(3, at=h.T0 + timedelta(minutes=3))
+        assert await uow.accesses.list_by_telegram_user(7) == []
 
 
 async def test_tokens_by_hash_and_current(uow_factory: UnitOfWorkFactory) -> None:

@@ -58,7 +58,9 @@ class LockedRows:
 
 
 class ReadAhead:
-    """What a read-only unit of work read with an order: its access and current token.
+    """What a read-only unit of work read along with what it asked for.
+
+    With an order: its access and current token; with an access: its order.
 
     A read-only unit of work writes nothing, so what it read stays what it would
     read again within the unit (each of its statements reads committed data; the
@@ -66,9 +68,10 @@ class ReadAhead:
     read and absent.
     """
 
-    __slots__ = ("accesses", "tokens")
+    __slots__ = ("accesses", "orders", "tokens")
 
     def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
         self.accesses: dict[str, Access | None] = {}
         self.tokens: dict[str, ActivationToken | None] = {}
 
@@ -81,7 +84,16 @@ class ReadAhead:
         self.tokens[order.id] = None if token["token_hash"] is None else rows.to_token(token)
         return order
 
+    def keep_access(self, row: Row) -> Access:
+        """Keep the order of a joined row (``o_``/``a_`` columns); the access."""
+        order = rows.to_order(unprefixed(row, "o_"))
+        access = rows.to_access(unprefixed(row, "a_"))
+        self.orders[order.id] = order
+        self.accesses[order.id] = access
+        return access
+
     def forget(self) -> None:
         """Nothing is known any more."""
+        self.orders.clear()
         self.accesses.clear()
         self.tokens.clear()

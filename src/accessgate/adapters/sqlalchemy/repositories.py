@@ -88,6 +88,15 @@ _ACCESSES_OF_USER = Statement(
     "ORDER BY accesses.updated_at DESC, accesses.order_id DESC",
     accesses.columns,
 )
+# A read-only unit of work reads a Telegram account's accesses with their orders in
+# one statement (the bot's access status looks at the best one's order next).
+_ACCESSES_OF_USER_WITH_ORDERS = Statement(
+    f"SELECT {ORDER_ACCESS} FROM accesses JOIN orders ON orders.id = accesses.order_id "
+    "WHERE accesses.telegram_user_id = :telegram_user_id "
+    "ORDER BY accesses.updated_at DESC, accesses.order_id DESC",
+    ORDER_ACCESS_COLUMNS,
+    ORDER_ACCESS_NAMES,
+)
 _IN_EFFECT = Statement(
     f"SELECT count(*) AS n FROM accesses WHERE accesses.status IN {_RUNNING} AND "
     "(accesses.valid_until IS NULL OR accesses.valid_until > :now OR accesses.grace_until > :now)",
@@ -167,7 +176,7 @@ class SqlOrderRepository(SqlRepository):
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         """The order with this id, or ``None``."""
-        kept = self._uow.locked.orders.get(order_id)
+        kept = self._uow.locked.orders.get(order_id) or self._uow.read_ahead.orders.get(order_id)
         return kept if kept is not None else await self._by("id", order_id, for_update)
 
     async def get_by_session_id(self, session_id: str, *, for_update: bool = False) -> Order | None:
@@ -226,8 +235,11 @@ class SqlAccessRepository(SqlRepository):
 
     async def list_by_telegram_user(self, telegram_user_id: int) -> list[Access]:
         """Every access bound to a Telegram account, most recently changed first."""
-        found = await self._all(_ACCESSES_OF_USER, {"telegram_user_id": telegram_user_id})
-        return [rows.to_access(row) for row in found]
+        params = {"telegram_user_id": telegram_user_id}
+        if self._uow.read_only:
+            found = await self._all(_ACCESSES_OF_USER_WITH_ORDERS, params)
+            return [self._uow.read_ahead.keep_access(row) for row in found]
+        return [rows.to_access(row) for row in await self._all(_ACCESSES_OF_USER, params)]
 
     async def count_in_effect(self, now: datetime) -> int:
         """Accesses issued or active whose period (or grace) runs past ``now``: one COUNT."""
