@@ -18,12 +18,15 @@ import pytest
 
 from accessgate.adapters.sqlalchemy.groups import GroupCommitSource
 from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
-from accessgate.domain.model.errors import InvalidAmount, PaymentNotFound, StorageError
-from accessgate.domain.model.outbox import Channel
+from accessgate.domain.model.errors import StorageError
 from accessgate.domain.model.payment_event import EventOutcome, PaymentEvent
-from accessgate.domain.model.status import FulfillmentStatus, PaymentStatus
-from accessgate.domain.model.values import Money
+from accessgate.domain.model.status import PaymentStatus
 from tests.storage import helpers as h
+from tests.storage.group_checks import (
+    assert_each_fulfilled_once,
+    fulfil_ten_with_two_failing,
+    paid_events,
+)
 from tests.storage.world import World
 
 pytestmark = pytest.mark.postgres
@@ -39,12 +42,6 @@ async def grouped(pg_schema: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
         yield factory
 
 
-async def paid_events(
-    world: World, factory: SqlUnitOfWorkFactory, count: int
-) -> list[PaymentEvent]:
-    return [await world.paid_event(factory) for _ in range(count)]
-
-
 async def test_concurrent_events_share_groups_and_each_fulfils_once(pg_schema: str) -> None:
     world = World()
     async with grouped(pg_schema) as factory:
@@ -57,51 +54,16 @@ async def test_concurrent_events_share_groups_and_each_fulfils_once(pg_schema: s
         assert isinstance(source, GroupCommitSource)
         assert source.largest_group > 1  # they did share transactions
         assert source.groups_finished < 80
-        async with factory() as uow:
-            for event in events:
-                order = await uow.orders.get(event.order_id or "")
-                assert order is not None
-                assert order.fulfillment_status is FulfillmentStatus.FULFILLED
-                assert await uow.tokens.get_current(order.id) is not None
-                record = await uow.payment_events.get(event.provider, event.event_id)
-                assert record is not None
-                assert record.outcome is EventOutcome.FULFILLED
-            messages = Counter(m.channel for m in await uow.outbox.list(limit=1000))
-            # one email and one Meta purchase per order (the MobiSlon postback is per click id)
-            assert messages[Channel.EMAIL] == messages[Channel.META] == 40
+        await assert_each_fulfilled_once(factory, events)
 
 
 async def test_a_member_that_fails_before_writing_leaves_alone(pg_schema: str) -> None:
-    world = World()
     async with grouped(pg_schema) as factory:
-        good = await paid_events(world, factory, 10)
-        [wrong] = await paid_events(world, factory, 1)
-        wrong = msgspec.structs.replace(wrong, amount=Money(amount=1, currency="USD"))
-        unknown = msgspec.structs.replace(
-            good[0], event_id="evt_unknown", order_id="ord_unknown", session_id="cs_unknown"
-        )
-        fulfil = world.fulfil(factory)
-        results = await asyncio.gather(
-            *(fulfil.execute(e) for e in [*good[:5], wrong, unknown, *good[5:]]),
-            return_exceptions=True,
-        )
-        assert isinstance(results[5], InvalidAmount)
-        assert isinstance(results[6], PaymentNotFound)
-        assert [r for i, r in enumerate(results) if i not in (5, 6)] == [
-            EventOutcome.FULFILLED
-        ] * 10
+        # the failed members' records went with them: a corrected delivery applies
+        await fulfil_ten_with_two_failing(World(), factory)
         source = factory.source
         assert isinstance(source, GroupCommitSource)
         assert source.largest_group > 1
-        async with factory() as uow:
-            # the failed members' records went with them: a corrected delivery applies
-            assert await uow.payment_events.get(wrong.provider, wrong.event_id) is None
-            assert await uow.payment_events.get(unknown.provider, unknown.event_id) is None
-            order = await uow.orders.get(wrong.order_id or "")
-            assert order is not None
-            assert order.payment_status is PaymentStatus.UNPAID
-        right = msgspec.structs.replace(wrong, amount=None)
-        assert await fulfil.execute(right) is EventOutcome.FULFILLED
 
 
 async def test_a_member_that_fails_after_writing_fails_its_whole_group(pg_schema: str) -> None:

@@ -12,18 +12,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import msgspec
-
 from accessgate.adapters.sqlalchemy import create_engine
 from accessgate.adapters.sqlalchemy.sqlite_writer import MAX_MEMBERS, GroupedSqliteSource
 from accessgate.adapters.sqlalchemy.statements import Statement
 from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
-from accessgate.domain.model.errors import InvalidAmount, PaymentNotFound, StorageError
-from accessgate.domain.model.outbox import Channel
-from accessgate.domain.model.payment_event import EventOutcome, PaymentEvent
+from accessgate.domain.model.errors import StorageError
+from accessgate.domain.model.payment_event import EventOutcome
 from accessgate.domain.model.status import FulfillmentStatus, PaymentStatus
-from accessgate.domain.model.values import Money
 from tests.storage import helpers as h
+from tests.storage.group_checks import (
+    assert_each_fulfilled_once,
+    fulfil_ten_with_two_failing,
+    paid_events,
+)
 from tests.storage.world import World
 
 
@@ -40,12 +41,6 @@ def writer_of(factory: SqlUnitOfWorkFactory) -> GroupedSqliteSource:
     return source
 
 
-async def paid_events(
-    world: World, factory: SqlUnitOfWorkFactory, count: int
-) -> list[PaymentEvent]:
-    return [await world.paid_event(factory) for _ in range(count)]
-
-
 async def test_concurrent_units_share_commits_and_each_fulfils_once(tmp_path: Path) -> None:
     world = World()
     async with grouped(tmp_path) as factory:
@@ -58,52 +53,14 @@ async def test_concurrent_units_share_commits_and_each_fulfils_once(tmp_path: Pa
         source = writer_of(factory)
         assert 1 < source.largest_group <= MAX_MEMBERS  # they did share commits
         assert source.groups_finished - commits_before < 10
-        async with factory(read_only=True) as uow:
-            for event in events:
-                order = await uow.orders.get(event.order_id or "")
-                assert order is not None
-                assert order.fulfillment_status is FulfillmentStatus.FULFILLED
-                assert await uow.tokens.get_current(order.id) is not None
-                record = await uow.payment_events.get(event.provider, event.event_id)
-                assert record is not None
-                assert record.outcome is EventOutcome.FULFILLED
-            messages = Counter(m.channel for m in await uow.outbox.list(limit=1000))
-            assert messages[Channel.EMAIL] == messages[Channel.META] == 40
+        await assert_each_fulfilled_once(factory, events)
 
 
 async def test_a_unit_that_fails_rolls_back_alone(tmp_path: Path) -> None:
-    world = World()
     async with grouped(tmp_path) as factory:
-        good = await paid_events(world, factory, 10)
-        [wrong] = await paid_events(world, factory, 1)
-        wrong = msgspec.structs.replace(wrong, amount=Money(amount=1, currency="USD"))
-        unknown = msgspec.structs.replace(
-            good[0], event_id="evt_unknown", order_id="ord_unknown", session_id="cs_unknown"
-        )
-        fulfil = world.fulfil(factory)
-        results = await asyncio.gather(
-            *(fulfil.execute(e) for e in [*good[:5], wrong, unknown, *good[5:]]),
-            return_exceptions=True,
-        )
-        assert isinstance(results[5], InvalidAmount)
-        assert isinstance(results[6], PaymentNotFound)
-        assert [r for i, r in enumerate(results) if i not in (5, 6)] == [
-            EventOutcome.FULFILLED
-        ] * 10
+        # the failed units' records went with them: a corrected delivery applies
+        await fulfil_ten_with_two_failing(World(), factory)
         assert writer_of(factory).largest_group > 1
-        async with factory(read_only=True) as uow:
-            # the failed units' records went with them: a corrected delivery applies
-            assert await uow.payment_events.get(wrong.provider, wrong.event_id) is None
-            assert await uow.payment_events.get(unknown.provider, unknown.event_id) is None
-            order = await uow.orders.get(wrong.order_id or "")
-            assert order is not None
-            assert order.payment_status is PaymentStatus.UNPAID
-            for event in good:
-                paid = await uow.orders.get(event.order_id or "")
-                assert paid is not None
-                assert paid.payment_status is PaymentStatus.PAID
-        right = msgspec.structs.replace(wrong, amount=None)
-        assert await fulfil.execute(right) is EventOutcome.FULFILLED
 
 
 async def test_a_unit_that_read_the_groups_work_answers_after_its_commit(

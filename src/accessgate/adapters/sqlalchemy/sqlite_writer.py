@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from accessgate.adapters.sqlalchemy.connections import Connection, SqliteConnection, SqliteSource
 from accessgate.adapters.sqlalchemy.statements import Row, Statement
 from accessgate.domain.model.errors import StorageError
+
+T = TypeVar("T")
 
 # Units per shared commit: past a few dozen the first ones only wait longer.
 MAX_MEMBERS = 32
@@ -220,26 +222,21 @@ class WriterTurn:
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """The rows of ``statement``, in this unit's turn."""
-        connection = await self._turn()
-        try:
-            return await connection.fetch(statement, params)
-        except StorageError as error:
-            self._check_transaction(connection, error)
-            raise
+        return await self._in_turn(lambda connection: connection.fetch(statement, params))
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:
         """Run ``statement`` in this unit's turn; the rows it changed."""
+        return await self._in_turn(lambda connection: connection.execute(statement, params))
+
+    async def _in_turn(self, action: Callable[[SqliteConnection], Awaitable[T]]) -> T:
         connection = await self._turn()
         try:
-            return await connection.execute(statement, params)
+            return await action(connection)
         except StorageError as error:
-            self._check_transaction(connection, error)
+            if connection.lost_transaction():  # the units before this one lost their work
+                self._savepoint = False
+                self._writer.lost(error)
             raise
-
-    def _check_transaction(self, connection: SqliteConnection, error: StorageError) -> None:
-        if connection.lost_transaction():
-            self._savepoint = False
-            self._writer.lost(error)
 
     async def begin(self, *, read_only: bool) -> None:
         """The transaction (or this unit's savepoint in it) begins at the first statement."""
