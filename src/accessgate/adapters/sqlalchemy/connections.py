@@ -205,10 +205,13 @@ class SqliteConnection:
 
     __slots__ = ("_begin", "_busy_timeout", "_raw", "_writing", "broken")
 
-    def __init__(self, raw: sqlite3.Connection, busy_timeout: float) -> None:
+    def __init__(
+        self, raw: sqlite3.Connection, busy_timeout: float, *, writer: bool = False
+    ) -> None:
         self._raw = raw
         self._busy_timeout = busy_timeout
-        self._begin = self._writing = False
+        # The writer's every transaction begins with ``BEGIN IMMEDIATE`` (see begin()).
+        self._begin = self._writing = writer
         self.broken = False
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
@@ -235,10 +238,6 @@ class SqliteConnection:
     async def begin(self, *, read_only: bool) -> None:
         """A writing unit sends ``BEGIN IMMEDIATE`` with its first statement."""
         self._begin = self._writing = not read_only
-
-    def writes(self) -> None:
-        """From now on every transaction begins with ``BEGIN IMMEDIATE`` (the writer's)."""
-        self._begin = self._writing = True
 
     async def _start(self) -> None:
         """``BEGIN IMMEDIATE`` (the write lock), waiting off the loop."""
@@ -302,6 +301,11 @@ class SqliteConnection:
         self._raw.close()
 
 
+def in_memory(database: str) -> bool:
+    """Whether a SQLite database name is an in-memory database (private or shared)."""
+    return database in ("", ":memory:") or "mode=memory" in database
+
+
 class SqliteSource:
     """A few sqlite3 connections to one database file (or one shared in-memory database).
 
@@ -321,7 +325,7 @@ class SqliteSource:
         self._database = database
         self._uri = uri
         self._busy_timeout = busy_timeout
-        self.memory = database in ("", ":memory:") or "mode=memory" in database
+        self.memory = in_memory(database)
         self._limit = 1 if self.memory else max(1, max_connections)
         self._idle: list[SqliteConnection] = []
         self._open = 0
@@ -329,13 +333,11 @@ class SqliteSource:
     def open_writer(self) -> SqliteConnection:
         """A connection of its own for the writer (see sqlite_writer.py), begun lazily."""
         try:
-            connection = self._connect()
+            return self._connect(writer=True)
         except sqlite3.Error as error:
             raise storage_error(error) from None
-        connection.writes()
-        return connection
 
-    def _connect(self) -> SqliteConnection:
+    def _connect(self, *, writer: bool = False) -> SqliteConnection:
         raw = sqlite3.connect(
             self._database,
             isolation_level=None,
@@ -355,7 +357,7 @@ class SqliteSource:
         except BaseException:
             raw.close()
             raise
-        return SqliteConnection(raw, self._busy_timeout)
+        return SqliteConnection(raw, self._busy_timeout, writer=writer)
 
     async def acquire(self, *, read_only: bool) -> Connection:
         """An idle connection, or a new one (the factory's gates bound how many are out)."""

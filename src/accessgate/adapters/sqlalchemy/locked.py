@@ -19,6 +19,11 @@ ORDER_ACCESS_NAMES = (
 )
 
 
+def order_and_access(row: Row) -> tuple[Order, Access]:
+    """The order and the access of a row of :data:`ORDER_ACCESS` columns."""
+    return rows.to_order(unprefixed(row, "o_")), rows.to_access(unprefixed(row, "a_"))
+
+
 class LockedRows:
     """The rows locked in the open transaction, in their latest state.
 
@@ -36,9 +41,9 @@ class LockedRows:
 
     def keep(self, row: Row) -> Order:
         """Keep the order and access of a joined row (``o_``/``a_`` columns); the order."""
-        order = rows.to_order(unprefixed(row, "o_"))
+        order, access = order_and_access(row)
         self.orders[order.id] = order
-        self.accesses[order.id] = rows.to_access(unprefixed(row, "a_"))
+        self.accesses[order.id] = access
         return order
 
     def refresh_order(self, order: Order) -> None:
@@ -86,8 +91,7 @@ class ReadAhead:
 
     def keep_access(self, row: Row) -> Access:
         """Keep the order of a joined row (``o_``/``a_`` columns); the access."""
-        order = rows.to_order(unprefixed(row, "o_"))
-        access = rows.to_access(unprefixed(row, "a_"))
+        order, access = order_and_access(row)
         self.orders[order.id] = order
         self.accesses[order.id] = access
         return access

@@ -13,6 +13,7 @@ from accessgate.adapters.sqlalchemy.connections import (
     ConnectionSource,
     PostgresSource,
     SqliteSource,
+    in_memory,
 )
 from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, sqlite_target
 from accessgate.adapters.sqlalchemy.errors import guarded
@@ -308,15 +309,14 @@ def _source(
         return GroupCommitSource(engine) if group_commit else PostgresSource(engine)
     target = sqlite_target(engine)
     limit = max_connections or SQLITE_MAX_CONNECTIONS
-    source = SqliteSource(
+    if group_commit and not in_memory(target.database):
+        return GroupedSqliteSource(
+            target.database,
+            max_connections=limit,
+            busy_timeout=target.busy_timeout,
+            uri=target.uri,
+            wait_timeout=wait_timeout,
+        )
+    return SqliteSource(
         target.database, max_connections=limit, busy_timeout=target.busy_timeout, uri=target.uri
-    )
-    if not group_commit or source.memory:
-        return source
-    return GroupedSqliteSource(
-        target.database,
-        max_connections=limit,
-        busy_timeout=target.busy_timeout,
-        uri=target.uri,
-        wait_timeout=wait_timeout,
     )
