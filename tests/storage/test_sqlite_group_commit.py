@@ -170,3 +170,36 @@ async def _second_factory(tmp_path: Path) -> AsyncIterator[SqlUnitOfWorkFactory]
         yield factory
     finally:
         await factory.dispose()
+
+
+async def test_a_committed_duplicate_answers_without_waiting_for_the_writer(
+    tmp_path: Path,
+) -> None:
+    world = World()
+    async with grouped(tmp_path) as factory:
+        done, busy = await paid_events(world, factory, 2)
+        fulfil = world.fulfil(factory)
+        assert await fulfil.execute(done) is EventOutcome.FULFILLED
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def holds_the_writer() -> None:
+            async with factory() as uow:
+                await uow.orders.get(busy.order_id or "", for_update=True)  # takes the turn
+                held.set()
+                await release.wait()
+
+        holder = asyncio.ensure_future(holds_the_writer())
+        await held.wait()
+        try:
+            # the writer's turn is taken: only a read beside it can answer now
+            outcome = await asyncio.wait_for(fulfil.execute(done), 2)
+            assert outcome is EventOutcome.DUPLICATE
+            # a new event still waits for its turn
+            pending = asyncio.ensure_future(fulfil.execute(busy))
+            await asyncio.sleep(0.05)
+            assert not pending.done()
+        finally:
+            release.set()
+            await holder
+        assert await pending is EventOutcome.FULFILLED
+        await assert_each_fulfilled_once(factory, [done, busy])

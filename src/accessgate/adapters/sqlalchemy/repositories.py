@@ -83,6 +83,12 @@ _RECORD_AND_LOCK = Statement(
     ("recorded", *ORDER_ACCESS_NAMES),
 )
 
+_EVENT_RECORDED = Statement(
+    "SELECT 1 AS recorded FROM payment_events "
+    "WHERE payment_events.provider = :provider AND payment_events.event_id = :event_id",
+    names=("recorded",),
+)
+
 _ACCESSES_OF_USER = Statement(
     f"SELECT {_ACCESSES} FROM accesses WHERE accesses.telegram_user_id = :telegram_user_id "
     "ORDER BY accesses.updated_at DESC, accesses.order_id DESC",
@@ -316,6 +322,9 @@ class SqlPaymentEventRepository(SqlRepository):
         event use cases do that next): on PostgreSQL in the same statement.
         """
         row = rows.event_row(record)
+        # SQLite: a committed record tells a duplicate without a turn on the writer.
+        if await self._uow.read_committed(_EVENT_RECORDED, row):
+            return False
         if record.order_id is None:
             return await self._add_unless_exists(payment_events, row)
         if self._uow.dialect == POSTGRESQL:

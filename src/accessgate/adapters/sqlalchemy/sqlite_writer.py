@@ -307,6 +307,17 @@ class GroupedSqliteSource(SqliteSource):
             return await super().acquire(read_only=True)
         return WriterTurn(self.writer)
 
+    async def read_committed(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        """The rows of ``statement`` as last committed, on a reader: no writer turn taken.
+
+        What the open group has written is not seen (it is not committed yet).
+        """
+        reader = await super().acquire(read_only=True)
+        try:
+            return await reader.fetch(statement, params)
+        finally:
+            await super().release(reader)
+
     async def release(self, connection: Connection) -> None:
         """End a writing unit's turn (rolled back unless committed), or pool a reader."""
         if isinstance(connection, WriterTurn):

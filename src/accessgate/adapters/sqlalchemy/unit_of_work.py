@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,7 +29,7 @@ from accessgate.adapters.sqlalchemy.repositories import (
     SqlTokenRepository,
 )
 from accessgate.adapters.sqlalchemy.sqlite_writer import GroupedSqliteSource
-from accessgate.adapters.sqlalchemy.statements import Statement
+from accessgate.adapters.sqlalchemy.statements import Row, Statement
 from accessgate.adapters.sqlalchemy.writes import PendingWrites
 from accessgate.domain.model.events import DomainEvent
 from accessgate.ports.unit_of_work import Subscribers
@@ -119,6 +120,19 @@ class SqlUnitOfWork:
             and not self._read_only
             and not self.writes
         )
+
+    async def read_committed(
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> list[Row] | None:
+        """Rows of ``statement`` as last committed, read beside this unit; ``None`` if not offered.
+
+        Offered to a SQLite writing unit that has run nothing yet: the read takes
+        no turn on the writer, so a unit that only needs to know whether
+        something is committed (a duplicate delivery) never waits for one.
+        """
+        if isinstance(self._source, GroupedSqliteSource) and self._conn is None:
+            return await self._source.read_committed(statement, params)
+        return None
 
     async def join_group(self, key: tuple[str, str], order_id: str) -> GroupMember:
         """Run this unit in a commit group; its first statement records event ``key``."""
