@@ -147,3 +147,19 @@ def test_text_format_in_development_and_json_in_production(restore_root: None) -
 def test_unknown_log_level_is_a_config_error(restore_root: None) -> None:
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
         configure_logging(Settings.for_tests(log_level="LOUD"), io.StringIO())
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets"),
+    [
+        # Letters that match ASCII ones only case-insensitively (long s, Kelvin sign)
+        ("GET /x?\u017fession_id=SECRET1 HTTP/1.1", ["SECRET1"]),
+        ("X-Internal-To\u212aen: SECRET2", ["SECRET2"]),
+        # one pattern's mask must not hide the words another one needs
+        ("GET /x?session_id=abc then cs_live_SECRET3 and whsec_SECRET4", ["SECRET3", "SECRET4"]),
+        ("TOKEN=SECRET5 and Authorization: Basic SECRET6", ["SECRET5", "SECRET6"]),
+    ],
+)
+def test_redact_masks_what_only_the_full_patterns_find(text: str, secrets: list[str]) -> None:
+    masked = redact(text)
+    assert [s for s in secrets if s in masked] == []

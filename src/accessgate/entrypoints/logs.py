@@ -20,13 +20,14 @@ development; production refuses the console mailer.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+import msgspec
 
 from accessgate.config import ConfigError, Settings
 
@@ -37,16 +38,20 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("accessgate_request_id", default
 UNREDACTED_LOGGERS = ("accessgate.mail",)
 MASK = "[REDACTED]"
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+# Each pattern with the lower-case words of which one must occur for it to match
+# (``None``: always tried). On ASCII text the words are looked up first, and a
+# pattern runs only when one is there: a log line usually holds none of them.
+_PATTERNS: tuple[tuple[re.Pattern[str], str, tuple[str, ...] | None], ...] = (
     # The bot's webhook path holds TELEGRAM_WEBHOOK_SECRET; a Bot API URL holds the bot token.
-    (re.compile(r"(/tg/webhook/)[^\s\"'?]+"), rf"\1{MASK}"),
-    (re.compile(r"\b(bot)?\d{5,}:[A-Za-z0-9_-]{30,}"), rf"\1{MASK}"),
+    (re.compile(r"(/tg/webhook/)[^\s\"'?]+"), rf"\1{MASK}", ("/tg/webhook/",)),
+    (re.compile(r"\b(bot)?\d{5,}:[A-Za-z0-9_-]{30,}"), rf"\1{MASK}", None),
     (
         re.compile(
             r"(?i)(\b(?:start|token|activation_token|otp|password|access_token|secret|session_id|sig)=)"
             r"[^&\s\"'<>]+"
         ),
         rf"\1{MASK}",
+        ("start=", "token=", "otp=", "password=", "secret=", "session_id=", "sig="),
     ),
     (
         re.compile(
@@ -54,17 +59,21 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
             r"[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic)\s+)?[^\s\"',;}]+"
         ),
         rf"\1{MASK}",
+        ("x-internal-token", "authorization", "stripe-signature", "accessgate-signature"),
     ),
     (
         re.compile(
             r"(?i)([\"'](?:activation_token|otp|password|session_id)[\"']\s*:\s*[\"'])[^\"']*"
         ),
         rf"\1{MASK}",
+        tuple(
+            q + key for q in "\"'" for key in ("activation_token", "otp", "password", "session_id")
+        ),
     ),
-    (re.compile(r"(/sandbox/checkout/)[^/?#\s\"'<>]+"), rf"\1{MASK}"),
-    (re.compile(r"\bcs_(?:live|test|sandbox|memory)_[A-Za-z0-9_-]+"), MASK),
-    (re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+"), MASK),
-    (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), MASK),
+    (re.compile(r"(/sandbox/checkout/)[^/?#\s\"'<>]+"), rf"\1{MASK}", ("/sandbox/checkout/",)),
+    (re.compile(r"\bcs_(?:live|test|sandbox|memory)_[A-Za-z0-9_-]+"), MASK, ("cs_",)),
+    (re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+"), MASK, ("k_live_", "k_test_")),
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), MASK, ("whsec_",)),
 )
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -76,8 +85,15 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 
 def redact(text: str) -> str:
     """``text`` with every secret-looking value replaced by ``[REDACTED]``."""
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    # Case-insensitive patterns also match a few non-ASCII letters (the Kelvin
+    # sign for k, a long s for s): only ASCII text is safe to look up lowered.
+    lowered = text.lower() if text.isascii() else None
+    for pattern, replacement, words in _PATTERNS:
+        if lowered is None or words is None or any(word in lowered for word in words):
+            masked = pattern.sub(replacement, text)
+            if masked is not text and lowered is not None:
+                lowered = masked.lower()
+            text = masked
     return text
 
 
@@ -100,6 +116,9 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_JSON = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, extras."""
 
@@ -119,7 +138,7 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _JSON.encode(entry).decode()
 
 
 FRAMEWORK_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar")
