@@ -177,9 +177,10 @@ async def sql_factory(
         engine = pg_engine(schema, **kwargs)
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+    factory = SqlUnitOfWorkFactory(
+        engine, serialize_in_process=serialize, max_connections=connections
+    )
     try:
-        yield SqlUnitOfWorkFactory(
-            engine, serialize_in_process=serialize, max_connections=connections
-        )
+        yield factory
     finally:
-        await engine.dispose()
+        await factory.dispose()  # the source's kept connections, then the engine

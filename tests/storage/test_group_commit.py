@@ -172,8 +172,8 @@ async def test_groups_in_two_processes_never_wait_for_each_other(pg_schema: str)
 @asynccontextmanager
 async def _second_factory(pg_schema: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
     """Another factory on its own engine over the same schema (not emptied)."""
-    engine = h.pg_engine(pg_schema, pool_size=8, max_overflow=0)
+    factory = SqlUnitOfWorkFactory(h.pg_engine(pg_schema, pool_size=8, max_overflow=0))
     try:
-        yield SqlUnitOfWorkFactory(engine)
+        yield factory
     finally:
-        await engine.dispose()
+        await factory.dispose()

@@ -185,9 +185,8 @@ async def test_the_reconcile_command_prints_one_line_and_keeps_going(
     fake, runner = await fake_stripe.start(clock.now)
     stripe = make_gateway(clock, fake.url)
     settings = _settings()
-    engine = create_engine(url)
+    uow = SqlUnitOfWorkFactory(create_engine(url))
     try:
-        uow = SqlUnitOfWorkFactory(engine)
         tokens = DeterministicTokenFactory()
         uow.subscribers = event_subscribers(settings, tokens, {})
         sandbox = SandboxPaymentGateway(secret=b"sandbox", clock=clock, public_base_url=BASE_URL)
@@ -240,7 +239,7 @@ async def test_the_reconcile_command_prints_one_line_and_keeps_going(
         assert await s.emails(paid.order_id) == 1
     finally:
         await stripe.aclose()
-        await engine.dispose()
+        await uow.dispose()
         await runner.cleanup()
 
 
