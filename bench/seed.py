@@ -142,7 +142,7 @@ async def add_pool(url: str, pool: list[PoolOrder]) -> None:
                     )
                 await uow.commit()
     finally:
-        await engine.dispose()
+        await factory.dispose()  # the connections it kept, then the engine
 
 
 def _history(start: int, count: int, active: int) -> Iterator[dict[str, tuple[Any, ...]]]:
