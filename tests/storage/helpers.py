@@ -169,6 +169,7 @@ async def sql_factory(
     """A factory over a fresh SQLite file or the (emptied) PostgreSQL test schema."""
     serialize = kwargs.pop("serialize_in_process", None)
     connections = kwargs.pop("max_connections", None)
+    wait_timeout = kwargs.pop("wait_timeout", 30.0)
     if backend == "sqlite":
         engine = create_engine(sqlite_url(tmp_path), **kwargs)
         await create_tables(engine)
@@ -178,7 +179,10 @@ async def sql_factory(
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {TABLES} CASCADE"))
     factory = SqlUnitOfWorkFactory(
-        engine, serialize_in_process=serialize, max_connections=connections
+        engine,
+        serialize_in_process=serialize,
+        max_connections=connections,
+        wait_timeout=wait_timeout,
     )
     try:
         yield factory

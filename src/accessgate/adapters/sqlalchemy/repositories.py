@@ -13,6 +13,7 @@ from accessgate.adapters.sqlalchemy.locked import (
     ORDER_ACCESS_COLUMNS,
     ORDER_ACCESS_NAMES,
 )
+from accessgate.adapters.sqlalchemy.read_batches import BatchedRead
 from accessgate.adapters.sqlalchemy.statements import POSTGRESQL, Statement, column_list
 from accessgate.adapters.sqlalchemy.tables import (
     accesses,
@@ -67,7 +68,10 @@ def _order_with_access_and_token(column: str) -> Statement:
     )
 
 
-_READ_ORDER_BY = {column: _order_with_access_and_token(column) for column in _LOCK_ORDER_BY}
+_READ_ORDER_BY = {
+    column: BatchedRead(_order_with_access_and_token(column), "match_value", "text")
+    for column in _LOCK_ORDER_BY
+}
 _EVENT_NAMES = ", ".join(":" + c.name for c in payment_events.columns)
 # PostgreSQL: record the event and, only if it is new, lock its claimed order
 # with the order's access: one round trip tells a duplicate and loads the rows.
@@ -96,12 +100,17 @@ _ACCESSES_OF_USER = Statement(
 )
 # A read-only unit of work reads a Telegram account's accesses with their orders in
 # one statement (the bot's access status looks at the best one's order next).
-_ACCESSES_OF_USER_WITH_ORDERS = Statement(
-    f"SELECT {ORDER_ACCESS} FROM accesses JOIN orders ON orders.id = accesses.order_id "
-    "WHERE accesses.telegram_user_id = :telegram_user_id "
-    "ORDER BY accesses.updated_at DESC, accesses.order_id DESC",
-    ORDER_ACCESS_COLUMNS,
-    ORDER_ACCESS_NAMES,
+_ACCESSES_OF_USER_WITH_ORDERS = BatchedRead(
+    Statement(
+        f"SELECT {ORDER_ACCESS} FROM accesses JOIN orders ON orders.id = accesses.order_id "
+        "WHERE accesses.telegram_user_id = :telegram_user_id "
+        "ORDER BY accesses.updated_at DESC, accesses.order_id DESC",
+        ORDER_ACCESS_COLUMNS,
+        ORDER_ACCESS_NAMES,
+    ),
+    "telegram_user_id",
+    "bigint",
+    order_by="found.a_updated_at DESC, found.a_order_id DESC",
 )
 _IN_EFFECT = Statement(
     f"SELECT count(*) AS n FROM accesses WHERE accesses.status IN {_RUNNING} AND "
@@ -175,8 +184,8 @@ class SqlOrderRepository(SqlRepository):
                 self._uow.claim(order.id)
                 return order
         if self._uow.read_only:
-            found = await self._first(_READ_ORDER_BY[column], {"match_value": value})
-            return None if found is None else self._uow.read_ahead.keep(found)
+            rows_found = await self._uow.read_by_key(_READ_ORDER_BY[column], value)
+            return self._uow.read_ahead.keep(rows_found[0]) if rows_found else None
         row = await self._one_by(orders, column, value, for_update)
         return None if row is None else rows.to_order(row)
 
@@ -243,7 +252,7 @@ class SqlAccessRepository(SqlRepository):
         """Every access bound to a Telegram account, most recently changed first."""
         params = {"telegram_user_id": telegram_user_id}
         if self._uow.read_only:
-            found = await self._all(_ACCESSES_OF_USER_WITH_ORDERS, params)
+            found = await self._uow.read_by_key(_ACCESSES_OF_USER_WITH_ORDERS, telegram_user_id)
             return [self._uow.read_ahead.keep_access(row) for row in found]
         return [rows.to_access(row) for row in await self._all(_ACCESSES_OF_USER, params)]
 

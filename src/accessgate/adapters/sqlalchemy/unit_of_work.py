@@ -21,6 +21,7 @@ from accessgate.adapters.sqlalchemy.errors import guarded
 from accessgate.adapters.sqlalchemy.groups import GroupCommitSource, GroupMember
 from accessgate.adapters.sqlalchemy.locked import LockedRows, ReadAhead
 from accessgate.adapters.sqlalchemy.outbox import SqlOutboxRepository
+from accessgate.adapters.sqlalchemy.read_batches import BatchedRead, ReadBatches
 from accessgate.adapters.sqlalchemy.repositories import (
     SqlAccessRepository,
     SqlOrderRepository,
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         read_only: only reads: no transaction and no write lock, ``commit`` refused.
         wait_timeout: seconds to wait for the gate, then ``StorageError``.
         subscribers: who hears the domain events recorded here (before each commit).
+        batches: where a read-only unit's look-ups by key join others (PostgreSQL).
 
     """
 
@@ -55,8 +57,10 @@ class SqlUnitOfWork:
         read_only: bool = False,
         wait_timeout: float = 30.0,
         subscribers: Subscribers | None = None,
+        batches: ReadBatches | None = None,
     ) -> None:
         self._source = source
+        self._batches = batches if read_only else None
         self._subscribers = subscribers or Subscribers()
         self._events: list[DomainEvent] = []
         self._gate = gate
@@ -120,6 +124,13 @@ class SqlUnitOfWork:
             and not self._read_only
             and not self.writes
         )
+
+    async def read_by_key(self, read: BatchedRead, key: Any) -> list[Row]:
+        """The rows of ``read`` for ``key``; a read-only unit on PostgreSQL shares a batch."""
+        if self._batches is not None:
+            return await self._batches.fetch(read, key)
+        await self.flush()
+        return await (await self.conn()).fetch(read.single, {read.key: key})
 
     async def read_committed(
         self, statement: Statement, params: Mapping[str, Any]
@@ -282,6 +293,11 @@ class SqlUnitOfWorkFactory:
         )
         self._connections = asyncio.Semaphore(max_connections) if max_connections else None
         self._writers = self._connections
+        self._batches = (
+            ReadBatches(self.source, self._connections, wait_timeout)
+            if group_commit and not sqlite
+            else None
+        )
         if serialize_in_process:
             self._writers = asyncio.Semaphore(1)
         if isinstance(self.source, GroupedSqliteSource):
@@ -300,7 +316,13 @@ class SqlUnitOfWorkFactory:
             read_only=read_only,
             wait_timeout=self._wait_timeout,
             subscribers=self.subscribers,
+            batches=self._batches,
         )
+
+    @property
+    def read_batches(self) -> ReadBatches | None:
+        """The batches read-only units' look-ups by key join (PostgreSQL, group commit on)."""
+        return self._batches
 
     async def check(self) -> None:
         """Run ``SELECT 1``; raise StorageError unless the database answers in time."""
@@ -309,6 +331,8 @@ class SqlUnitOfWorkFactory:
 
     async def dispose(self) -> None:
         """Close every connection (at shutdown)."""
+        if self._batches is not None:
+            self._batches.close()
         await self.source.dispose()
         await self.engine.dispose()
 
