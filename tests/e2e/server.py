@@ -1,20 +1,25 @@
-"""``accessgate serve`` as a subprocess on a free loopback port, with its log captured."""
+"""``accessgate serve`` as a subprocess on a free loopback port, with its log captured.
+
+Also: an ASGI app served by uvicorn in the test's own event loop (:func:`serving_in_process`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
 from accessgate.config import Settings
 
@@ -145,3 +150,24 @@ def _wait_healthy(server: Server) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("the server did not answer /health in time")
+
+
+@asynccontextmanager
+async def serving_in_process(app: Any, protocol: type[asyncio.Protocol]) -> AsyncIterator[int]:
+    """``app`` served by uvicorn with the HTTP ``protocol`` in this event loop; its port."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=protocol, lifespan="off", log_config=None
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):  # bounded: 200 x 0.05 s
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        assert server.started
+        yield port
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, STOP_TIMEOUT)

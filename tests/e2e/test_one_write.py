@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 
 from accessgate.entrypoints import slow_clients
 from accessgate.entrypoints.slow_clients import DeadlineH11Protocol
-from tests.e2e.server import free_port
+from tests.e2e.server import serving_in_process
 from tests.e2e.test_request_deadlines import BOUND
 
 PROTOCOLS = [pytest.param(DeadlineH11Protocol, id="h11")]
@@ -50,26 +47,6 @@ def recording(protocol: type[asyncio.Protocol], sent: list[bytes]) -> type[async
     return Recording
 
 
-@asynccontextmanager
-async def serving(protocol: type[asyncio.Protocol]) -> AsyncIterator[int]:
-    port = free_port()
-    config = uvicorn.Config(
-        echo_length, host="127.0.0.1", port=port, http=protocol, lifespan="off", log_config=None
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(200):  # bounded: 200 x 0.05 s
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert server.started
-        yield port
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, BOUND)
-
-
 async def _read_response(reader: asyncio.StreamReader) -> bytes:
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), BOUND)
     length = next(
@@ -83,7 +60,7 @@ async def _read_response(reader: asyncio.StreamReader) -> bytes:
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_each_response_leaves_in_one_write(protocol: type[asyncio.Protocol]) -> None:
     sent: list[bytes] = []
-    async with serving(recording(protocol, sent)) as port:
+    async with serving_in_process(echo_length, recording(protocol, sent)) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             for body in (b"", b"abc", b"x" * 5000):  # three requests on one kept-alive connection
@@ -105,7 +82,7 @@ async def test_a_closing_response_is_written_whole_before_the_close(
     protocol: type[asyncio.Protocol],
 ) -> None:
     sent: list[bytes] = []
-    async with serving(recording(protocol, sent)) as port:
+    async with serving_in_process(echo_length, recording(protocol, sent)) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             writer.write(

@@ -8,11 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 
 from accessgate.entrypoints import slow_clients
 from accessgate.entrypoints.slow_clients import DeadlineH11Protocol, configure_timeouts
-from tests.e2e.server import free_port
+from tests.e2e.server import serving_in_process
 
 BOUND = 20.0
 PROTOCOLS = [pytest.param(DeadlineH11Protocol, id="h11")]
@@ -38,22 +37,10 @@ async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
 @asynccontextmanager
 async def serving(protocol: type[asyncio.Protocol]) -> AsyncIterator[int]:
     configure_timeouts(0.5, 0.5)
-    port = free_port()
-    config = uvicorn.Config(
-        echo_length, host="127.0.0.1", port=port, http=protocol, lifespan="off", log_config=None
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
     try:
-        for _ in range(200):  # bounded: 200 x 0.05 s
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert server.started
-        yield port
+        async with serving_in_process(echo_length, protocol) as port:
+            yield port
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, BOUND)
         configure_timeouts(slow_clients.DEFAULT_HEADER_TIMEOUT, slow_clients.DEFAULT_BODY_TIMEOUT)
 
 
