@@ -124,3 +124,17 @@ async def test_many_rows_per_key_come_each_to_its_unit_in_order(
         answers = await asyncio.gather(*(of_user(u) for u in (*expected, 99)))
         assert answers == [*expected.values(), []]
         assert batches_of(factory).batches_sent - sent_before < len(answers)
+
+
+async def test_a_unit_holding_a_connection_reads_on_it_rather_than_wait_for_a_batch(
+    tmp_path: Path, pg_schema: str
+) -> None:
+    # One turn in all: a batch would wait for the turn this unit holds.
+    async with (
+        stored(tmp_path, pg_schema, 2, max_connections=1, wait_timeout=1.0) as factory,
+        factory(read_only=True) as uow,
+    ):
+        assert len(await uow.orders.list_by_email("buyer@example.com")) == 2  # holds the turn
+        sent_before = batches_of(factory).batches_sent
+        assert await uow.orders.get_by_session_id("cs_2") == h.order(2)
+        assert batches_of(factory).batches_sent == sent_before

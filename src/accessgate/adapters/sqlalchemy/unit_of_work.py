@@ -126,8 +126,12 @@ class SqlUnitOfWork:
         )
 
     async def read_by_key(self, read: BatchedRead, key: Any) -> list[Row]:
-        """The rows of ``read`` for ``key``; a read-only unit on PostgreSQL shares a batch."""
-        if self._batches is not None:
+        """The rows of ``read`` for ``key``; a read-only unit on PostgreSQL shares a batch.
+
+        Not a unit that holds a connection already: it reads on its own, rather
+        than hold a turn while its batch waits for one.
+        """
+        if self._batches is not None and self._conn is None:
             return await self._batches.fetch(read, key)
         await self.flush()
         return await (await self.conn()).fetch(read.single, {read.key: key})
