@@ -138,3 +138,12 @@ async def test_a_unit_holding_a_connection_reads_on_it_rather_than_wait_for_a_ba
         sent_before = batches_of(factory).batches_sent
         assert await uow.orders.get_by_session_id("cs_2") == h.order(2)
         assert batches_of(factory).batches_sent == sent_before
+
+
+async def test_closing_ends_the_lookups_still_waiting(tmp_path: Path, pg_schema: str) -> None:
+    async with stored(tmp_path, pg_schema, 2) as factory:
+        tasks = [asyncio.ensure_future(by_session(factory, f"cs_{n}")) for n in (1, 2)]
+        await asyncio.sleep(0)  # both wait for their batch, not sent yet
+        batches_of(factory).close()  # as the factory's dispose() does at shutdown
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 5)
+        assert [type(r) for r in results] == [asyncio.CancelledError] * 2

@@ -72,6 +72,7 @@ class ReadBatches:
         self._waiting: dict[BatchedRead, list[tuple[Any, asyncio.Future[list[Row]]]]] = {}
         self._running: dict[BatchedRead, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
         self.batches_sent = 0
         self.largest_batch = 0
 
@@ -89,7 +90,7 @@ class ReadBatches:
     def _send(self, read: BatchedRead) -> None:
         """Start a batch of the waiting look-ups, unless enough batches run already."""
         waiting = self._waiting.get(read)
-        if not waiting or self._running.get(read, 0) >= MAX_RUNNING:
+        if self._closed or not waiting or self._running.get(read, 0) >= MAX_RUNNING:
             return  # the batch that ends next sends them
         batch = [entry for entry in waiting[:MAX_KEYS] if not entry[1].done()]
         del waiting[:MAX_KEYS]
@@ -108,12 +109,14 @@ class ReadBatches:
     ) -> None:
         try:
             rows = await self._query(read, [key for key, _ in batch])
-        except BaseException as error:
+        except Exception as error:
             for _, found in batch:
                 if not found.done():
                     found.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
+        except BaseException:  # cancelled (at shutdown): so are the units waiting for it
+            for _, found in batch:
+                found.cancel()
+            raise
         else:
             by_key: dict[int, list[Row]] = {}
             for row in rows:
@@ -145,6 +148,11 @@ class ReadBatches:
         return rows
 
     def close(self) -> None:
-        """Cancel the batches still running (at shutdown)."""
+        """Cancel the batches still running and the look-ups still waiting (at shutdown)."""
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
+        waiting, self._waiting = self._waiting, {}
+        for entries in waiting.values():
+            for _, found in entries:
+                found.cancel()
