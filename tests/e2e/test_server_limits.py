@@ -165,3 +165,20 @@ def test_serve_raises_the_open_file_soft_limit_to_the_hard_limit(tmp_path: Path)
         soft = line.split()[3]
         expected = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
         assert soft in (expected, "1048576"), line
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_both_event_loops_serve_requests_and_deadlines(tmp_path: Path, loop: str) -> None:
+    pytest.importorskip(loop)
+    env = {"HTTP_EVENT_LOOP": loop, "HTTP_HEADER_TIMEOUT": "2"}
+    with running_server(tmp_path, env) as server:  # answers /health before it yields
+        answer = httpx.post(
+            f"{server.base_url}/api/payment/checkout-session",
+            json={"mode": "one_time", "plan": "one_time_basic", "email": "a@example.com"},
+            timeout=BOUND,
+        )
+        assert answer.status_code == 200, answer.text
+        with _connect(server) as sock:
+            sock.sendall(PARTIAL_HEAD)
+            assert _read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
+        assert f"event loop {loop}" in server.log_path.read_text()

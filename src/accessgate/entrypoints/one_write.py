@@ -18,16 +18,17 @@ class TurnWrites(asyncio.Transport):
     """A socket transport whose writes within one loop turn go out as one ``write``.
 
     Args:
-        transport: the connection's own transport.
+        transport: the connection's own transport (asyncio's, or uvloop's, which
+            has the same methods without being an ``asyncio.Transport``).
         loop: the event loop the connection runs on.
 
     """
 
     __slots__ = ("_due", "_kept", "_loop", "_transport")
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
-        self._transport = transport
+        self._transport: asyncio.Transport = transport
         self._loop = loop
         self._kept: list[bytes] = []
         self._due: asyncio.Handle | None = None
@@ -125,7 +126,6 @@ class OneWritePerTurn:
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Hand uvicorn the wrapped transport."""
-        assert isinstance(transport, asyncio.Transport)
         wrapped = TurnWrites(transport, asyncio.get_running_loop())
         super().connection_made(wrapped)  # type: ignore[misc]
 
