@@ -29,8 +29,6 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from accessgate.entrypoints.one_write import OneWritePerTurn
-
 logger = logging.getLogger("accessgate.serve")
 
 REQUEST_TIMEOUT_RESPONSE = (
@@ -118,8 +116,8 @@ class RequestDeadline:
         transport.close()
 
 
-class DeadlineH11Protocol(OneWritePerTurn, RequestDeadline, H11Protocol):
-    """uvicorn's h11 protocol with request deadlines (and one write per loop turn)."""
+class DeadlineH11Protocol(RequestDeadline, H11Protocol):
+    """uvicorn's h11 protocol with request deadlines."""
 
 
 try:
@@ -128,8 +126,8 @@ except ImportError:  # pragma: no cover - uvicorn without httptools
     PROTOCOL: type[asyncio.Protocol] = DeadlineH11Protocol
 else:
 
-    class DeadlineHttpToolsProtocol(OneWritePerTurn, RequestDeadline, HttpToolsProtocol):
-        """uvicorn's httptools protocol with request deadlines (and one write per loop turn)."""
+    class DeadlineHttpToolsProtocol(RequestDeadline, HttpToolsProtocol):
+        """uvicorn's httptools protocol with request deadlines."""
 
     PROTOCOL = DeadlineHttpToolsProtocol
 
