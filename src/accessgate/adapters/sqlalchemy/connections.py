@@ -347,6 +347,23 @@ class SqliteConnection:
         self._raw.close()
 
 
+async def take_turn(gate: asyncio.Semaphore, wait_timeout: float) -> None:
+    """Take a turn of ``gate`` (a connection's worth of this process's turns).
+
+    Raises:
+        StorageError: no turn came within ``wait_timeout`` seconds.
+
+    """
+    if not gate.locked():
+        await gate.acquire()  # free: taken at once, nothing to time out
+        return
+    try:
+        async with asyncio.timeout(wait_timeout):
+            await gate.acquire()
+    except TimeoutError:
+        raise StorageError(reason="TimeoutError") from None
+
+
 def in_memory(database: str) -> bool:
     """Whether a SQLite database name is an in-memory database (private or shared)."""
     return database in ("", ":memory:") or "mode=memory" in database

@@ -34,7 +34,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accessgate.adapters.sqlalchemy.connections import PostgresConnection, PostgresSource
+from accessgate.adapters.sqlalchemy.connections import (
+    PostgresConnection,
+    PostgresSource,
+    take_turn,
+)
 from accessgate.adapters.sqlalchemy.locked import (
     ORDER_ACCESS,
     ORDER_ACCESS_COLUMNS,
@@ -332,11 +336,7 @@ class GroupCommitSource(PostgresSource):
 
     async def _new_group(self, gate: asyncio.Semaphore | None, wait_timeout: float) -> CommitGroup:
         if gate is not None:
-            try:
-                async with asyncio.timeout(wait_timeout):
-                    await gate.acquire()
-            except TimeoutError:
-                raise StorageError(reason="TimeoutError") from None
+            await take_turn(gate, wait_timeout)
         try:
             connection = await self.acquire(read_only=False)
             assert isinstance(connection, PostgresConnection)

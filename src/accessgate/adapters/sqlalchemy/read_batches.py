@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from accessgate.adapters.sqlalchemy.connections import ConnectionSource
-from accessgate.adapters.sqlalchemy.errors import guarded
+from accessgate.adapters.sqlalchemy.connections import ConnectionSource, take_turn
 from accessgate.adapters.sqlalchemy.statements import Row, Statement
 
 # Keys per statement: past a few dozen a batch only makes its first units wait.
@@ -131,8 +130,7 @@ class ReadBatches:
     async def _query(self, read: BatchedRead, keys: list[Any]) -> list[Row]:
         gate = self._gate
         if gate is not None:
-            async with guarded(), asyncio.timeout(self._wait_timeout):
-                await gate.acquire()
+            await take_turn(gate, self._wait_timeout)
         try:
             connection = await self._source.acquire(read_only=True)
             try:

@@ -15,6 +15,7 @@ from accessgate.adapters.sqlalchemy.connections import (
     PostgresSource,
     SqliteSource,
     in_memory,
+    take_turn,
 )
 from accessgate.adapters.sqlalchemy.engine import SQLITE_MAX_CONNECTIONS, sqlite_target
 from accessgate.adapters.sqlalchemy.errors import guarded
@@ -92,13 +93,8 @@ class SqlUnitOfWork:
 
     async def _take_turn(self) -> None:
         """Wait for the gate (a connection's worth of this process's turns)."""
-        gate = self._gate
-        if gate is not None and not self._held:
-            if gate.locked():
-                async with guarded(), asyncio.timeout(self._wait_timeout):
-                    await gate.acquire()
-            else:
-                await gate.acquire()  # free: taken at once, nothing to time out
+        if self._gate is not None and not self._held:
+            await take_turn(self._gate, self._wait_timeout)
             self._held = True
 
     def _give_turn(self) -> None:
