@@ -60,6 +60,10 @@ class SqlRepository:
         if rows:
             self._uow.writes.insert_all(table, rows)
 
-    async def _update(self, table: Table, row: Row, *keys: str) -> None:
-        """Update the row whose ``keys`` match; a missing row fails the flush."""
-        self._uow.writes.update(table, row, keys)
+    async def _update(self, table: Table, row: Row, *keys: str, before: Row | None = None) -> None:
+        """Update the row whose ``keys`` match; a missing row fails the flush.
+
+        ``before``: the row as this transaction stored it, when known (then only
+        what changed is written).
+        """
+        self._uow.writes.update(table, row, keys, before)

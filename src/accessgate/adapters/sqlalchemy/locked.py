@@ -31,35 +31,55 @@ class LockedRows:
     order with its access, in one statement) a later lookup of either is
     answered without a round trip; updates refresh what is kept. Forgotten at
     every commit and rollback, when the locks go.
+
+    Args:
+        keep_rows: also keep each row as stored, so an update can set only the
+            columns that changed (SQLite: see ``PendingWrites.update``).
+
     """
 
-    __slots__ = ("accesses", "orders")
+    __slots__ = ("accesses", "keep_rows", "orders", "rows")
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_rows: bool = False) -> None:
         self.orders: dict[str, Order] = {}
         self.accesses: dict[str, Access] = {}
+        self.rows: dict[tuple[str, str], Row] = {}
+        self.keep_rows = keep_rows
 
     def keep(self, row: Row) -> Order:
         """Keep the order and access of a joined row (``o_``/``a_`` columns); the order."""
-        order, access = order_and_access(row)
+        order_row, access_row = unprefixed(row, "o_"), unprefixed(row, "a_")
+        order, access = rows.to_order(order_row), rows.to_access(access_row)
         self.orders[order.id] = order
         self.accesses[order.id] = access
+        if self.keep_rows:
+            self.rows[(orders.name, order.id)] = order_row
+            self.rows[(accesses.name, order.id)] = access_row
         return order
 
-    def refresh_order(self, order: Order) -> None:
-        """An order was updated: keep its new state if it is kept."""
+    def refresh_order(self, order: Order, row: Row) -> Row | None:
+        """An order was updated to ``row``: keep its new state if kept; its row before."""
         if order.id in self.orders:
             self.orders[order.id] = order
+        return self._replace_row(orders.name, order.id, row)
 
-    def refresh_access(self, access: Access) -> None:
-        """An access was updated: keep its new state if it is kept."""
+    def refresh_access(self, access: Access, row: Row) -> Row | None:
+        """An access was updated to ``row``: keep its new state if kept; its row before."""
         if access.order_id in self.accesses:
             self.accesses[access.order_id] = access
+        return self._replace_row(accesses.name, access.order_id, row)
+
+    def _replace_row(self, table: str, key: str, row: Row) -> Row | None:
+        before = self.rows.get((table, key))
+        if before is not None:
+            self.rows[(table, key)] = row
+        return before
 
     def forget(self) -> None:
         """The locks went (commit or rollback)."""
         self.orders.clear()
         self.accesses.clear()
+        self.rows.clear()
 
 
 class ReadAhead:

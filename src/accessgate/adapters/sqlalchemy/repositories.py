@@ -227,8 +227,8 @@ class SqlOrderRepository(SqlRepository):
 
     async def update(self, order: Order) -> None:
         """Store the new state of an existing order."""
-        self._uow.locked.refresh_order(order)
-        await self._update(orders, rows.order_row(order), "id")
+        row = rows.order_row(order)
+        await self._update(orders, row, "id", before=self._uow.locked.refresh_order(order, row))
 
 
 class SqlAccessRepository(SqlRepository):
@@ -269,8 +269,9 @@ class SqlAccessRepository(SqlRepository):
 
     async def update(self, access: Access) -> None:
         """Store the new state of an existing access."""
-        self._uow.locked.refresh_access(access)
-        await self._update(accesses, rows.access_row(access), "order_id")
+        row = rows.access_row(access)
+        before = self._uow.locked.refresh_access(access, row)
+        await self._update(accesses, row, "order_id", before=before)
 
 
 class SqlTokenRepository(SqlRepository):

@@ -273,7 +273,13 @@ def numbered(rows: Iterable[Mapping[str, Any]]) -> Row:
 @cache
 def update_by(table: Table, keys: tuple[str, ...]) -> Statement:
     """``UPDATE table SET <other columns> WHERE key = :key_<key> ...``."""
-    sets = ", ".join(f"{c.name} = :{c.name}" for c in table.columns if c.name not in keys)
+    return update_columns(table, keys, tuple(c.name for c in table.columns if c.name not in keys))
+
+
+@cache
+def update_columns(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Statement:
+    """``UPDATE table SET <columns> WHERE key = :key_<key> ...``."""
+    sets = ", ".join(f"{name} = :{name}" for name in columns)
     where = " AND ".join(f"{key} = :key_{key}" for key in keys)
     return Statement(f"UPDATE {table.name} SET {sets} WHERE {where}")
 

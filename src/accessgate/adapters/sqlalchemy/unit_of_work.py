@@ -31,7 +31,7 @@ from accessgate.adapters.sqlalchemy.repositories import (
     SqlTokenRepository,
 )
 from accessgate.adapters.sqlalchemy.sqlite_writer import GroupedSqliteSource
-from accessgate.adapters.sqlalchemy.statements import Row, Statement
+from accessgate.adapters.sqlalchemy.statements import POSTGRESQL, Row, Statement
 from accessgate.adapters.sqlalchemy.writes import PendingWrites
 from accessgate.domain.model.events import DomainEvent
 from accessgate.ports.unit_of_work import Subscribers
@@ -71,7 +71,8 @@ class SqlUnitOfWork:
         self._entered = False
         self._conn: Connection | None = None
         self.writes = PendingWrites()
-        self.locked = LockedRows()
+        # SQLite rewrites the index of every column an UPDATE sets: set only what changed.
+        self.locked = LockedRows(keep_rows=source.dialect != POSTGRESQL)
         self.read_ahead = ReadAhead()
         self.orders = SqlOrderRepository(self)
         self.accesses = SqlAccessRepository(self)

@@ -12,7 +12,8 @@ whole unit of work as it always did.
 
 Two writes of one row never go in one statement: a later update of a row
 inserted or updated in the same batch replaces the earlier write's values
-(every write carries the whole row).
+(an insert carries the whole row; an update of a row the transaction read sets
+the columns that changed, the union of both when one is held already).
 """
 
 from __future__ import annotations
@@ -85,21 +86,44 @@ class PendingWrites:
         self._writes.append(write)
         self._rows[(table.name, tuple(row[name] for name in _key_columns(table)))] = write
 
-    def update(self, table: Table, row: Row, keys: tuple[str, ...]) -> None:
-        """Hold ``UPDATE table`` of the row whose ``keys`` match (it must exist)."""
+    def update(
+        self, table: Table, row: Row, keys: tuple[str, ...], before: Row | None = None
+    ) -> None:
+        """Hold ``UPDATE table`` of the row whose ``keys`` match (it must exist).
+
+        With ``before``, the row as this transaction last stored it, only the
+        columns that differ from it are set (SQLite then leaves the indexes of
+        the others alone); nothing at all when none does.
+        """
         key = (table.name, tuple(row[name] for name in _key_columns(table)))
         held = self._rows.get(key)
         if held is not None and held.updates is None:  # inserted in this batch
             held.params = row
             held.rows = [row]
             return
-        params = dict(row)
-        params.update({f"key_{name}": row[name] for name in keys})
-        if held is not None and held.statement is st.update_by(table, keys):
-            held.params = params
-            held.rows = [params]
+        if before is None:
+            columns = tuple(c.name for c in table.columns if c.name not in keys)
+        else:
+            columns = tuple(
+                name
+                for name, value in row.items()
+                if name not in keys and (name not in before or before[name] != value)
+            )
+        if held is not None:  # an update of the row held already: set both's columns
+            columns = tuple(
+                c.name for c in table.columns if c.name in columns or c.name in held.params
+            )
+        elif not columns:
             return
-        write = Write(st.update_by(table, keys), params, table, ("update", table, keys), [params])
+        params = {name: row[name] for name in columns}
+        params.update({f"key_{name}": row[name] for name in keys})
+        full = len(columns) + len(keys) == len(table.columns)
+        statement = st.update_by(table, keys) if full else st.update_columns(table, keys, columns)
+        shape = ("update", table, keys) if full else None  # PostgreSQL merges whole rows only
+        if held is not None:
+            held.statement, held.params, held.rows, held.shape = statement, params, [params], shape
+            return
+        write = Write(statement, params, table, shape, [params])
         self._writes.append(write)
         self._rows[key] = write
 
