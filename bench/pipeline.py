@@ -18,17 +18,27 @@ from typing import Any
 
 from bench import requests as rq
 from bench import seed
+from bench.paired import PairedCeiling
 from bench.procs import Server, run_wrk
 from bench.servers import INTERNAL_TOKEN, WEBHOOK_SECRET, start_accessgate
 
 OUTBOX_PER_EVENT = 2  # the access email and the MobiSlon postback
+PAIRED_AT = 64  # the concurrency of the issue's targets
 
 
 class Pipeline:
     """Benchmarks against one database (``prefix`` names its pool orders)."""
 
-    def __init__(self, url: str, work: Path, prefix: str, seconds: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        work: Path,
+        prefix: str,
+        seconds: float,
+        ceiling: PairedCeiling | None = None,
+    ) -> None:
         self.url = url
+        self.ceiling = ceiling  # measured right before each figure at concurrency 64
         self.work = work
         self.prefix = prefix
         self.seconds = seconds
@@ -36,6 +46,12 @@ class Pipeline:
         self.sent = 0  # pool orders whose event was delivered
         self.best_rate = 500.0
         self.server: Server | None = None
+
+    def _paired(self, concurrency: int, seconds: float) -> dict[str, float]:
+        """The ceiling's rate now, for a figure at concurrency 64 (else nothing)."""
+        if self.ceiling is None or concurrency != PAIRED_AT:
+            return {}
+        return {"paired_ceiling": self.ceiling.rate(concurrency, seconds)}
 
     def arun(self, coro: Any) -> Any:
         """Run a coroutine of :mod:`bench.seed`."""
@@ -74,8 +90,9 @@ class Pipeline:
         path = self.work / f"events-{self.prefix}.bin"
         host = f"127.0.0.1:{self.server.port}"
         rq.deliveries(path, batch, WEBHOOK_SECRET, host, rq.WEBHOOK_PATH)
+        paired = self._paired(concurrency, seconds)
         result = run_wrk(self.server, path, concurrency, seconds)
-        figures = result.summary(concurrency)
+        figures = result.summary(concurrency) | paired
         issued = min(result.figures["issued"], len(batch))
         retried = self._redeliver(
             batch[max(0, result.figures["requests"] - 2 * concurrency) : issued]
@@ -133,7 +150,9 @@ class Pipeline:
         rq.deliveries(
             path, sample, WEBHOOK_SECRET, f"127.0.0.1:{self.server.port}", rq.WEBHOOK_PATH
         )
+        paired = self._paired(concurrency, self.seconds)
         figures = run_wrk(self.server, path, concurrency, self.seconds).summary(concurrency)
+        figures |= paired
         time.sleep(0.5)
         after = self.arun(seed.counts(self.url))
         changed = {k: after[k] - before[k] for k in ("fulfilled", "events", "tokens", "outbox")}
@@ -146,7 +165,8 @@ class Pipeline:
         sessions = [o.session_id for o in self.pool[: min(self.sent, count)]]
         path = self.work / f"sessions-{self.prefix}.bin"
         rq.session_reads(path, sessions, f"127.0.0.1:{self.server.port}")
-        return run_wrk(self.server, path, concurrency, self.seconds).summary(concurrency)
+        paired = self._paired(concurrency, self.seconds)
+        return run_wrk(self.server, path, concurrency, self.seconds).summary(concurrency) | paired
 
     def bot_reads(self, concurrency: int, users: int) -> dict[str, Any]:
         """``POST /api/bot/access/status`` of Telegram users with active access."""
@@ -154,4 +174,5 @@ class Pipeline:
         ids = [seed.FIRST_BOT_USER + n for n in range(users)]
         path = self.work / f"bot-{self.prefix}.bin"
         rq.bot_reads(path, ids, f"127.0.0.1:{self.server.port}", INTERNAL_TOKEN)
-        return run_wrk(self.server, path, concurrency, self.seconds).summary(concurrency)
+        paired = self._paired(concurrency, self.seconds)
+        return run_wrk(self.server, path, concurrency, self.seconds).summary(concurrency) | paired

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import report, seed
-from bench import requests as rq
+from bench.paired import PairedCeiling
 from bench.pipeline import Pipeline
-from bench.procs import run_wrk, wrk_binary
-from bench.servers import WEBHOOK_SECRET, start_ceiling
+from bench.procs import wrk_binary
 
 RESULTS = Path(__file__).with_name("results")
 PG_URL = os.environ.get(
@@ -74,23 +73,16 @@ def verify(quick: bool) -> dict[str, Any]:
     }
 
 
-def ceiling(work: Path, seconds: float) -> dict[str, Any]:
+def ceiling(paired: PairedCeiling, seconds: float) -> dict[str, Any]:
     """Figure 2: the bare Litestar endpoint at each concurrency, same signed bodies."""
-    server = start_ceiling(work / "server-ceiling.log")
-    try:
-        orders = seed.pool_orders("c", 0, 2000)
-        path = work / "ceiling.bin"
-        rq.deliveries(path, orders, WEBHOOK_SECRET, f"127.0.0.1:{server.port}", rq.WEBHOOK_PATH)
-        run_wrk(server, path, 16, 1)  # warm-up
-        runs = [run_wrk(server, path, c, seconds).summary(c) for c in CONCURRENCY]
-        return {"runs": runs, "memory_mb": server.memory()}
-    finally:
-        server.stop()
+    return {"runs": [paired.run(c, seconds) for c in CONCURRENCY]}
 
 
-def database(name: str, url: str, work: Path, seconds: float) -> dict[str, Any]:
+def database(
+    name: str, url: str, work: Path, seconds: float, paired: PairedCeiling | None
+) -> dict[str, Any]:
     """Figures 3-5 and 7 on one database."""
-    bench = Pipeline(url, work, name[:2], seconds)
+    bench = Pipeline(url, work, name[:2], seconds, paired)
     bench.start(history=1_000, active=BOT_USERS)
     out: dict[str, Any] = {"url": url.split("@")[-1]}
     try:
@@ -108,9 +100,11 @@ def database(name: str, url: str, work: Path, seconds: float) -> dict[str, Any]:
     return out
 
 
-def growth(work: Path, seconds: float, sizes: tuple[int, ...]) -> dict[str, Any]:
+def growth(
+    work: Path, seconds: float, sizes: tuple[int, ...], paired: PairedCeiling | None
+) -> dict[str, Any]:
     """Figure 6: the pipeline's p99 at concurrency 64 as the orders grow (PostgreSQL)."""
-    bench = Pipeline(PG_URL, work, "gr", seconds)
+    bench = Pipeline(PG_URL, work, "gr", seconds, paired)
     bench.start(history=sizes[0], active=0)
     steps = []
     try:
@@ -174,21 +168,30 @@ def main(argv: list[str] | None = None) -> int:
         parts -= {"postgres", "growth"}
     with tempfile.TemporaryDirectory(prefix="accessgate-bench-") as tmp:
         work = Path(tmp)
-        if "ceiling" in parts:
-            log("bench: framework ceiling ...")
-            results["ceiling"] = ceiling(work, seconds)
-        if "sqlite" in parts:
-            log("bench: SQLite pipeline ...")
-            results["sqlite"] = database(
-                "sqlite", f"sqlite+aiosqlite:///{work}/bench.db", work, seconds
-            )
-        if "postgres" in parts:
-            log("bench: PostgreSQL pipeline ...")
-            results["postgres"] = database("postgres", PG_URL, work, seconds)
-        if "growth" in parts:
-            log("bench: growth ...")
-            sizes = GROWTH[:2] if args.quick else GROWTH
-            results["growth"] = growth(work, seconds, sizes)
+        # The ceiling's server runs throughout: each figure at c=64 is paired with a
+        # ceiling run right before it (see bench/paired.py).
+        paired = PairedCeiling(work) if "ceiling" in parts else None
+        try:
+            if paired is not None:
+                log("bench: framework ceiling ...")
+                results["ceiling"] = ceiling(paired, seconds)
+            if "sqlite" in parts:
+                log("bench: SQLite pipeline ...")
+                results["sqlite"] = database(
+                    "sqlite", f"sqlite+aiosqlite:///{work}/bench.db", work, seconds, paired
+                )
+            if "postgres" in parts:
+                log("bench: PostgreSQL pipeline ...")
+                results["postgres"] = database("postgres", PG_URL, work, seconds, paired)
+            if "growth" in parts:
+                log("bench: growth ...")
+                sizes = GROWTH[:2] if args.quick else GROWTH
+                results["growth"] = growth(work, seconds, sizes, paired)
+        finally:
+            if paired is not None:
+                memory = paired.stop()
+                if "ceiling" in results:
+                    results["ceiling"]["memory_mb"] = memory
     results["total_seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     day = results["date"][:10]
