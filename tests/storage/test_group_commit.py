@@ -15,6 +15,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from sqlalchemy import text
 
 from accessgate.adapters.sqlalchemy.groups import GroupCommitSource
 from accessgate.adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
@@ -110,6 +111,56 @@ async def test_a_member_that_fails_after_writing_fails_its_whole_group(pg_schema
                 order = await uow.orders.get(event.order_id or "")
                 assert order is not None
                 assert order.payment_status is PaymentStatus.UNPAID
+
+
+async def test_units_cancelled_while_their_records_are_sent_leave_no_record(
+    pg_schema: str,
+) -> None:
+    # Another transaction holds the first event's record uncommitted, so the
+    # group's statement recording all six waits for it. Five units are cancelled
+    # meanwhile: their records, written when the statement runs, must be deleted
+    # with the group, or a redelivery would be taken for a duplicate and the
+    # order never fulfilled. The sixth commits; the five fulfil on redelivery.
+    world = World()
+    async with grouped(pg_schema) as factory:
+        events = await paid_events(world, factory, 6)
+        fulfil = world.fulfil(factory)
+        blocker = events[0]
+        async with factory.engine.connect() as other:
+            await other.execute(
+                text(
+                    "INSERT INTO payment_events (provider, event_id, kind, order_id, "
+                    "occurred_at, received_at, outcome) VALUES (:p, :e, 'checkout_completed', "
+                    ":o, now(), now(), 'fulfilled')"
+                ),
+                {"p": blocker.provider, "e": blocker.event_id, "o": blocker.order_id},
+            )
+            tasks = [asyncio.ensure_future(fulfil.execute(e)) for e in events]
+            await _until_a_statement_waits_for_a_lock(factory)
+            for task in tasks[:5]:
+                task.cancel()
+            await asyncio.sleep(0.05)
+            await other.rollback()
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+        assert all(isinstance(r, asyncio.CancelledError) for r in results[:5])
+        assert results[5] is EventOutcome.FULFILLED
+        again = await asyncio.gather(*(fulfil.execute(e) for e in events[:5]))
+        assert again == [EventOutcome.FULFILLED] * 5
+        await assert_each_fulfilled_once(factory, events)
+
+
+async def _until_a_statement_waits_for_a_lock(factory: SqlUnitOfWorkFactory) -> None:
+    """Return once a session of this database waits for a lock (at most 5 s)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with factory.engine.connect() as probe:
+        for _ in range(100):
+            if (await probe.execute(waiting)).scalar():
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("no statement waited for the held record")
 
 
 async def test_two_events_of_one_order_fulfil_it_once(pg_schema: str) -> None:

@@ -14,9 +14,10 @@ payment event (every event use case starts that way) therefore join a
   sends the writes of all its members as combined statements, then commits once.
 * **Failing alone.** A member that fails before writing anything (an unknown
   order, another amount) leaves: its record is deleted in the group's
-  transaction and the others commit. A member that fails after its writes were
-  sent, or any database error, fails the whole group: nothing of it commits and
-  every member gets ``StorageError`` (the providers deliver again).
+  transaction and the others commit; so is the record of a member cancelled
+  while the statement recording it ran. A member that fails after its writes
+  were sent, or any database error, fails the whole group: nothing of it
+  commits and every member gets ``StorageError`` (the providers deliver again).
 * **No two members touch one row.** A member whose event or claimed order is
   already in an unfinished group waits for that group to finish first, as it
   would wait for the row lock; a member that locks an order another member holds
@@ -104,6 +105,17 @@ RECORD_AND_LOCK = Statement(
 )
 
 
+def _fail(answers: list[asyncio.Future[Row]], error: BaseException) -> None:
+    """Give ``error`` to the answers still awaited (cancel them if it is a cancellation)."""
+    for answer in answers:
+        if answer.done():
+            continue
+        if isinstance(error, Exception):
+            answer.set_exception(error)
+        else:
+            answer.cancel()
+
+
 class GroupMember:
     """One unit of work's share of a :class:`CommitGroup` (its driver connection)."""
 
@@ -181,6 +193,7 @@ class CommitGroup:
         self._outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._claims: dict[str, GroupMember] = {}
         self._finishing: asyncio.Task[None] | None = None
+        self._recorder: asyncio.Future[None] | None = None
         self.members: list[GroupMember] = []
         self.active = 0
         self.accepting = True
@@ -214,24 +227,36 @@ class CommitGroup:
             return await action(self._connection)
 
     async def record(self, member: GroupMember, row: Row) -> Row:
-        """Send the records waiting now in one statement; this member's answer."""
+        """This member's answer, from the next statement that records the events waiting."""
         if self._failure is not None:
             raise self._failure
         answer: asyncio.Future[Row] = asyncio.get_running_loop().create_future()
         self._waiting.append((member, row, answer))
-        async with self._lock:
-            if not answer.done():
-                batch, self._waiting = self._waiting, []
-                try:
-                    await self._send_records(batch)
-                except BaseException as error:
-                    # The transaction is lost with the statement: nothing more of it runs.
-                    self._failure = StorageError(reason="GroupRecordFailed")
-                    for _, _, pending in batch:
-                        if not pending.done():
-                            pending.set_exception(error)
-                    raise
-        return answer.result()
+        if self._recorder is None:
+            # Its own task, started once the requests ready now have joined: members
+            # wait for their answer alone, not in line for the connection's lock.
+            self._recorder = asyncio.ensure_future(self._record_waiting())
+        return await answer
+
+    async def _record_waiting(self) -> None:
+        """Send the waiting records, a statement at a time, until none waits."""
+        try:
+            async with self._lock:
+                while self._waiting and self._failure is None:
+                    batch, self._waiting = self._waiting, []
+                    try:
+                        await self._send_records(batch)
+                    except BaseException as error:
+                        # The transaction is lost with the statement: nothing more of it runs.
+                        self._failure = StorageError(reason="GroupRecordFailed")
+                        _fail([answer for _, _, answer in batch], error)
+                        if not isinstance(error, Exception):
+                            raise
+        finally:
+            self._recorder = None
+            if self._failure is not None:
+                waiting, self._waiting = self._waiting, []
+                _fail([answer for _, _, answer in waiting], self._failure)
 
     async def _send_records(
         self, batch: list[tuple[GroupMember, Row, asyncio.Future[Row]]]
@@ -242,7 +267,17 @@ class CommitGroup:
         for member, _, answer in batch:
             row = answers[member.key]
             member.recorded = bool(row["recorded"])
-            answer.set_result(row)
+            if member.done:  # its unit left (cancelled) while the statement ran
+                if member.recorded:
+                    self._forget(member)
+            elif not answer.done():
+                answer.set_result(row)
+
+    def _forget(self, member: GroupMember) -> None:
+        """Delete ``member``'s record in the group's transaction (it applied nothing)."""
+        provider, event_id = member.key
+        params = {"provider": provider, "event_id": event_id}
+        self._writes.append(Write(_FORGET_RECORD, params, None))
 
     async def hand_over(self, member: GroupMember, writes: list[Write]) -> None:
         """``member`` commits ``writes``; wait for the group's ``COMMIT``."""
@@ -260,9 +295,9 @@ class CommitGroup:
         if member.wrote:
             self._failure = StorageError(reason="GroupMemberFailed")
         elif member.recorded:
-            provider, event_id = member.key
-            params = {"provider": provider, "event_id": event_id}
-            self._writes.append(Write(_FORGET_RECORD, params, None))
+            self._forget(member)
+        else:  # a record not sent yet stays unsent; one on the way is forgotten on arrival
+            self._waiting = [entry for entry in self._waiting if entry[0] is not member]
         await self._member_done(member)
 
     async def _member_done(self, member: GroupMember) -> None:
