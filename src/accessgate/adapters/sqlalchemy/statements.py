@@ -355,4 +355,11 @@ def unnest_update(table: Table, keys: tuple[str, ...]) -> Statement:
 
 def columns_of(rows: Sequence[Mapping[str, Any]], names: Iterable[str]) -> Row:
     """One array per name: the values of ``rows`` as PostgreSQL takes them."""
-    return {name: [encode(row[name], POSTGRESQL) for row in rows] for name in names}
+    plain = _AS_THEY_ARE
+    return {
+        name: [
+            value if (value := row[name]).__class__ in plain else encode(value, POSTGRESQL)
+            for row in rows
+        ]
+        for name in names
+    }

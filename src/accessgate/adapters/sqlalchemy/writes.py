@@ -71,6 +71,12 @@ def _key_columns(table: Table) -> tuple[str, ...]:
     return tuple(column.name for column in table.primary_key.columns)
 
 
+@cache
+def _other_columns(table: Table, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of ``table`` an update by ``keys`` sets, in table order."""
+    return tuple(column.name for column in table.columns if column.name not in keys)
+
+
 class PendingWrites:
     """Writes held until :meth:`flush`."""
 
@@ -101,25 +107,26 @@ class PendingWrites:
             held.params = row
             held.rows = [row]
             return
+        others = _other_columns(table, keys)
         if before is None:
-            columns = tuple(c.name for c in table.columns if c.name not in keys)
+            columns = others
         else:
             columns = tuple(
                 name
                 for name, value in row.items()
                 if name not in keys and (name not in before or before[name] != value)
             )
-        if held is not None:  # an update of the row held already: set both's columns
-            columns = tuple(
-                c.name for c in table.columns if c.name in columns or c.name in held.params
-            )
-        elif not columns:
+        if held is not None and len(columns) < len(others):  # held: set both's columns
+            columns = tuple(name for name in others if name in columns or name in held.params)
+        if not columns:
             return
-        params = {name: row[name] for name in columns}
+        if len(columns) == len(others):  # the whole row (PostgreSQL merges these)
+            params = dict(row)
+            statement, shape = st.update_by(table, keys), ("update", table, keys)
+        else:
+            params = {name: row[name] for name in columns}
+            statement, shape = st.update_columns(table, keys, columns), None
         params.update({f"key_{name}": row[name] for name in keys})
-        full = len(columns) + len(keys) == len(table.columns)
-        statement = st.update_by(table, keys) if full else st.update_columns(table, keys, columns)
-        shape = ("update", table, keys) if full else None  # PostgreSQL merges whole rows only
         if held is not None:
             held.statement, held.params, held.rows, held.shape = statement, params, [params], shape
             return
