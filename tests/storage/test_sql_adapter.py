@@ -139,6 +139,35 @@ async def test_times_come_back_aware_utc(backend: str, tmp_path: Path, schema: s
             await h.in_unit(factory, lambda uow: uow.orders.add(naive), commit=True)
 
 
+@pytest.mark.postgres
+async def test_rows_sent_together_keep_their_times_and_refuse_naive_ones(pg_schema: str) -> None:
+    # On PostgreSQL the held inserts of one table go as one JSON recordset:
+    # an offset must survive it, and a time without a zone must not pass.
+    moscow = timezone(timedelta(hours=3))
+    local = h.T0.astimezone(moscow)
+    async with h.sql_factory("postgres", tmp_path=Path(), schema=pg_schema) as factory:
+        async with factory() as uow:
+            for n in (1, 2):
+                await uow.orders.add(msgspec.structs.replace(h.order(n), created_at=local))
+            await uow.commit()
+        async with factory() as uow:
+            for order_id in ("ord_1", "ord_2"):
+                found = await uow.orders.get(order_id)
+                assert found is not None
+                assert found.created_at == h.T0
+        naive = msgspec.structs.replace(h.order(4), created_at=datetime(2026, 1, 1))
+
+        async def add_two(uow: UnitOfWork) -> None:
+            await uow.orders.add(h.order(3))
+            await uow.orders.add(naive)
+
+        with pytest.raises(StorageError) as caught:
+            await h.in_unit(factory, add_two, commit=True)
+        assert caught.value.details == {"reason": "NaiveDatetime"}
+        async with factory() as uow:
+            assert await uow.orders.get("ord_3") is None
+
+
 async def test_sqlite_times_written_elsewhere_are_read_as_they_mean(tmp_path: Path) -> None:
     # Texts without microseconds, or with an offset of their own (written by hand
     # or by another tool), come back as the same instant, aware and UTC.

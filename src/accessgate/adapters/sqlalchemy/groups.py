@@ -49,8 +49,8 @@ from accessgate.adapters.sqlalchemy.statements import (
     POSTGRESQL,
     Row,
     Statement,
-    columns_of,
-    unnest_arrays,
+    recordset,
+    rows_json,
 )
 from accessgate.adapters.sqlalchemy.tables import payment_events
 from accessgate.adapters.sqlalchemy.writes import Write, send
@@ -83,8 +83,7 @@ ADVISORY_NAMESPACE = 0x61676174
 # One row per event: ``admitted``, ``recorded`` (new, not a duplicate) and, for a
 # recorded event whose claimed order exists, the order and access (``o_``/``a_``).
 RECORD_AND_LOCK = Statement(
-    f"WITH incoming AS (SELECT * FROM unnest({unnest_arrays(payment_events)}) "
-    f"AS i({_EVENT_NAMES})), "
+    f"WITH incoming AS (SELECT * FROM {recordset(payment_events, 'i')}), "
     "admitted AS (SELECT * FROM incoming "
     f"WHERE pg_try_advisory_xact_lock({ADVISORY_NAMESPACE}, hashtext(order_id))), "
     f"recorded AS (INSERT INTO payment_events ({_EVENT_NAMES}) SELECT * FROM admitted "
@@ -261,8 +260,7 @@ class CommitGroup:
     async def _send_records(
         self, batch: list[tuple[GroupMember, Row, asyncio.Future[Row]]]
     ) -> None:
-        params = columns_of([row for _, row, _ in batch], _EVENT_COLUMNS)
-        found = await self._connection.fetch(RECORD_AND_LOCK, params)
+        found = await self._connection.fetch(RECORD_AND_LOCK, rows_json([r for _, r, _ in batch]))
         answers = {(row["r_provider"], row["r_event_id"]): row for row in found}
         for member, _, answer in batch:
             row = answers[member.key]

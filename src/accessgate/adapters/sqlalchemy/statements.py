@@ -302,64 +302,72 @@ def combined(parts: tuple[Statement, ...]) -> Statement:
     )
 
 
-# PostgreSQL: many rows through one statement of a fixed shape. Each column
-# travels as one array parameter and ``unnest`` turns the arrays back into rows,
-# so the statement is prepared once whatever the number of rows.
+# PostgreSQL: many rows through one statement of a fixed shape. The rows travel
+# as one JSON parameter and ``json_to_recordset`` turns it back into typed rows,
+# so the statement is prepared once whatever the number of rows. (One array
+# parameter per column cost the client ~17 us per row of 20 columns in asyncpg's
+# array encoder; the rows as JSON cost ~3 us, and the server parses them faster.)
 
 
-def _array_type(column: Column[Any]) -> str:
+def _sql_type(column: Column[Any]) -> str:
     kind = column.type
     if isinstance(kind, UtcDateTime):
-        return "timestamptz[]"
+        return "timestamptz"
     if isinstance(kind, JSON):
-        return "json[]"
+        return "json"
     if isinstance(kind, Boolean):
-        return "boolean[]"
+        return "boolean"
     if isinstance(kind, BigInteger):
-        return "bigint[]"
+        return "bigint"
     if isinstance(kind, Integer):
-        return "integer[]"
-    return "text[]"
+        return "integer"
+    return "text"
 
 
-def unnest_arrays(table: Table) -> str:
-    """``:<column>::<type>[], ...`` of every column of ``table``: ``unnest``'s arguments."""
-    return ", ".join(f":{c.name}::{_array_type(c)}" for c in table.columns)
+def recordset(table: Table, alias: str, keys: tuple[str, ...] = ()) -> str:
+    """``json_to_recordset(:rows::json) AS alias(<column> <type>, ...)`` of ``table``'s rows.
+
+    ``keys`` come first, named ``key_<column>``, then the other columns.
+    """
+    columns = [f"key_{key} {_sql_type(table.c[key])}" for key in keys] + [
+        f"{c.name} {_sql_type(c)}" for c in table.columns if c.name not in keys
+    ]
+    return f"json_to_recordset(:rows::json) AS {alias}({', '.join(columns)})"
 
 
 @cache
-def unnest_insert(table: Table, *, unless_exists: bool = False) -> Statement:
-    """``INSERT INTO table (...) SELECT * FROM unnest(:<column>::<type>[], ...)``."""
+def insert_recordset(table: Table, *, unless_exists: bool = False) -> Statement:
+    """``INSERT INTO table (...) SELECT ... FROM json_to_recordset(:rows::json)``."""
     names = ", ".join(c.name for c in table.columns)
-    arrays = unnest_arrays(table)
     conflict = " ON CONFLICT DO NOTHING" if unless_exists else ""
-    return Statement(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}){conflict}")
+    return Statement(
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {recordset(table, 'v')}{conflict}"
+    )
 
 
 @cache
-def unnest_update(table: Table, keys: tuple[str, ...]) -> Statement:
-    """``UPDATE table SET ... FROM unnest(...) AS v WHERE`` each row's keys match."""
-    key_columns = [table.c[key] for key in keys]
-    others = [c for c in table.columns if c.name not in keys]
-    arrays = ", ".join(
-        [f":key_{c.name}::{_array_type(c)}" for c in key_columns]
-        + [f":{c.name}::{_array_type(c)}" for c in others]
-    )
-    aliases = ", ".join([f"key_{c.name}" for c in key_columns] + [c.name for c in others])
-    sets = ", ".join(f"{c.name} = v.{c.name}" for c in others)
+def update_recordset(table: Table, keys: tuple[str, ...]) -> Statement:
+    """``UPDATE table SET ... FROM json_to_recordset(...) AS v WHERE`` each row's keys match."""
+    sets = ", ".join(f"{c.name} = v.{c.name}" for c in table.columns if c.name not in keys)
     where = " AND ".join(f"{table.name}.{key} = v.key_{key}" for key in keys)
     return Statement(
-        f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS v({aliases}) WHERE {where}"
+        f"UPDATE {table.name} SET {sets} FROM {recordset(table, 'v', keys)} WHERE {where}"
     )
 
 
-def columns_of(rows: Sequence[Mapping[str, Any]], names: Iterable[str]) -> Row:
-    """One array per name: the values of ``rows`` as PostgreSQL takes them."""
+_rows_encoder = msgspec.json.Encoder()
+
+
+def rows_json(rows: Sequence[Mapping[str, Any]]) -> Row:
+    """The parameters of a recordset statement: ``rows`` as one JSON text.
+
+    Raises:
+        StorageError: a time without a time zone (PostgreSQL would read it as local time).
+
+    """
     plain = _AS_THEY_ARE
-    return {
-        name: [
-            value if (value := row[name]).__class__ in plain else encode(value, POSTGRESQL)
-            for row in rows
-        ]
-        for name in names
-    }
+    for row in rows:
+        for value in row.values():
+            if value.__class__ not in plain and isinstance(value, datetime):
+                encode(value, POSTGRESQL)  # raises for a time without a zone
+    return {"rows": _rows_encoder.encode(rows).decode()}

@@ -208,7 +208,7 @@ async def send(connection: Connection, dialect: str, writes: list[Write]) -> Non
 
 
 def _by_shape(writes: list[Write]) -> list[Write]:
-    """The row writes of one shape merged into one ``unnest`` write each (PostgreSQL).
+    """The row writes of one shape merged into one recordset write each (PostgreSQL).
 
     A statement's shape then depends on which tables are written, not on how
     many rows: PostgreSQL prepares it once per connection.
@@ -223,13 +223,9 @@ def _by_shape(writes: list[Write]) -> list[Write]:
     out = []
     for (kind, table, keys), rows in merged.items():
         if kind == "update":
-            names = [f"key_{key}" for key in keys] + [
-                c.name for c in table.columns if c.name not in keys
-            ]
-            statement = st.unnest_update(table, keys)
-            out.append(Write(statement, st.columns_of(rows, names), table, None, rows))
+            statement = st.update_recordset(table, keys)
+            out.append(Write(statement, st.rows_json(rows), table, None, rows))
         else:
-            names = [c.name for c in table.columns]
-            statement = st.unnest_insert(table, unless_exists=kind == "insert_unless_exists")
-            out.append(Write(statement, st.columns_of(rows, names), None, None, rows))
+            statement = st.insert_recordset(table, unless_exists=kind == "insert_unless_exists")
+            out.append(Write(statement, st.rows_json(rows), None, None, rows))
     return out + others
