@@ -83,7 +83,7 @@ ADVISORY_NAMESPACE = 0x61676174
 # One row per event: ``admitted``, ``recorded`` (new, not a duplicate) and, for a
 # recorded event whose claimed order exists, the order and access (``o_``/``a_``).
 RECORD_AND_LOCK = Statement(
-    f"WITH incoming AS (SELECT * FROM {recordset(payment_events, 'i')}), "
+    f"WITH incoming AS (SELECT i.* FROM {recordset(payment_events, 'i')}), "
     "admitted AS (SELECT * FROM incoming "
     f"WHERE pg_try_advisory_xact_lock({ADVISORY_NAMESPACE}, hashtext(order_id))), "
     f"recorded AS (INSERT INTO payment_events ({_EVENT_NAMES}) SELECT * FROM admitted "
