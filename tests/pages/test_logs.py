@@ -38,6 +38,8 @@ def restore_root() -> Iterator[None]:
         ("secret whsec_AbCdEf0123456789 loaded", "whsec_AbCdEf0123456789"),
         ('{"activation_token": "tok-123", "telegram_user_id": 1}', "tok-123"),
         ('{"email": "a@b.co", "otp": "123456"}', "123456"),
+        ("Stripe-Signature: t=1700000000,v1=5257a869e7ecebed", "5257a869e7ecebed"),
+        ("{'accessgate-signature': 't=1700000000,v1=9f86d081884c7d65'}", "9f86d081884c7d65"),
     ],
 )
 def test_redact_masks_secrets(text: str, secret: str) -> None:

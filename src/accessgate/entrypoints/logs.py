@@ -55,11 +55,20 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str, tuple[str, ...] | None], ...] = (
     ),
     (
         re.compile(
-            r"(?i)(\b(?:x-internal-token|authorization|stripe-signature|accessgate-signature)"
+            r"(?i)(\b(?:x-internal-token|authorization)"
             r"[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic)\s+)?[^\s\"',;}]+"
         ),
         rf"\1{MASK}",
-        ("x-internal-token", "authorization", "stripe-signature", "accessgate-signature"),
+        ("x-internal-token", "authorization"),
+    ),
+    # A signature header's value is a comma-separated list (``t=...,v1=...``): all of it.
+    (
+        re.compile(
+            r"(?i)(\b(?:stripe-signature|accessgate-signature)[\"']?\s*[:=]\s*[\"']?)"
+            r"[^\s\"';}]+"
+        ),
+        rf"\1{MASK}",
+        ("stripe-signature", "accessgate-signature"),
     ),
     (
         re.compile(
