@@ -19,9 +19,15 @@ ORDER_ACCESS_NAMES = (
 )
 
 
+def order_and_access_rows(row: Row) -> tuple[Row, Row]:
+    """The order's and the access's columns of a row of :data:`ORDER_ACCESS` columns."""
+    return unprefixed(row, "o_"), unprefixed(row, "a_")
+
+
 def order_and_access(row: Row) -> tuple[Order, Access]:
     """The order and the access of a row of :data:`ORDER_ACCESS` columns."""
-    return rows.to_order(unprefixed(row, "o_")), rows.to_access(unprefixed(row, "a_"))
+    order_row, access_row = order_and_access_rows(row)
+    return rows.to_order(order_row), rows.to_access(access_row)
 
 
 class LockedRows:
@@ -48,7 +54,7 @@ class LockedRows:
 
     def keep(self, row: Row) -> Order:
         """Keep the order and access of a joined row (``o_``/``a_`` columns); the order."""
-        order_row, access_row = unprefixed(row, "o_"), unprefixed(row, "a_")
+        order_row, access_row = order_and_access_rows(row)
         order, access = rows.to_order(order_row), rows.to_access(access_row)
         self.orders[order.id] = order
         self.accesses[order.id] = access

@@ -271,9 +271,15 @@ def numbered(rows: Iterable[Mapping[str, Any]]) -> Row:
 
 
 @cache
+def other_columns(table: Table, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of ``table`` an update by ``keys`` sets, in table order."""
+    return tuple(column.name for column in table.columns if column.name not in keys)
+
+
+@cache
 def update_by(table: Table, keys: tuple[str, ...]) -> Statement:
     """``UPDATE table SET <other columns> WHERE key = :key_<key> ...``."""
-    return update_columns(table, keys, tuple(c.name for c in table.columns if c.name not in keys))
+    return update_columns(table, keys, other_columns(table, keys))
 
 
 @cache
@@ -361,9 +367,6 @@ def update_recordset(table: Table, keys: tuple[str, ...]) -> Statement:
     )
 
 
-_rows_encoder = msgspec.json.Encoder()
-
-
 def rows_json(rows: Sequence[Mapping[str, Any]]) -> Row:
     """The parameters of a recordset statement: ``rows`` as an array of JSON texts.
 
@@ -376,5 +379,5 @@ def rows_json(rows: Sequence[Mapping[str, Any]]) -> Row:
         for value in row.values():
             if value.__class__ not in plain and isinstance(value, datetime):
                 encode(value, POSTGRESQL)  # raises for a time without a zone
-    encode_row = _rows_encoder.encode
+    encode_row = _json_encoder.encode
     return {"rows": [encode_row(row).decode() for row in rows]}

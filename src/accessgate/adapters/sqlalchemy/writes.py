@@ -71,12 +71,6 @@ def _key_columns(table: Table) -> tuple[str, ...]:
     return tuple(column.name for column in table.primary_key.columns)
 
 
-@cache
-def _other_columns(table: Table, keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The columns of ``table`` an update by ``keys`` sets, in table order."""
-    return tuple(column.name for column in table.columns if column.name not in keys)
-
-
 class PendingWrites:
     """Writes held until :meth:`flush`."""
 
@@ -107,7 +101,7 @@ class PendingWrites:
             held.params = row
             held.rows = [row]
             return
-        others = _other_columns(table, keys)
+        others = st.other_columns(table, keys)
         if before is None:
             columns = others
         else:
